@@ -1,0 +1,51 @@
+"""Where the parts of a decoder-only model live, across the Llama, Qwen2, Mistral and Gemma
+families (also behind a PEFT wrapper). The only place that knows module paths."""
+
+from __future__ import annotations
+
+import torch
+
+
+def decoder_of(model) -> torch.nn.Module:
+    """The decoder stack without the LM head (``model.model`` for ``*ForCausalLM``)."""
+    if hasattr(model, "get_base_model"):  # peft.PeftModel
+        model = model.get_base_model()
+    inner = getattr(model, "model", None)
+    if inner is not None and hasattr(inner, "layers"):
+        return inner
+    if hasattr(model, "layers") and hasattr(model, "embed_tokens"):
+        return model
+    if inner is not None and hasattr(inner, "language_model"):  # multimodal Gemma 3
+        return inner.language_model
+    raise ValueError(f"cannot find the decoder blocks of {type(model).__name__}: expected "
+                     "model.model.layers (Llama, Qwen2, Mistral, Gemma families)")
+
+
+def blocks_of(model) -> torch.nn.ModuleList:
+    """``model.layers`` -> the decoder blocks, block i at index i (0-based)."""
+    return decoder_of(model).layers
+
+
+def n_blocks(model) -> int:
+    return len(blocks_of(model))
+
+
+def embedding_of(model) -> torch.nn.Module:
+    """``model.embed_tokens``: its output is ``hidden_states[0]`` (Gemma's scaling included)."""
+    return decoder_of(model).embed_tokens
+
+
+def gated_mlp(model, block: int):
+    """``(gate_proj, act_fn)`` of block ``block``: the FFN activation is act_fn(gate_proj(x))
+    (NeuronXA §2.2). Raises ValueError for a model without a gated MLP."""
+    mlp = getattr(blocks_of(model)[block], "mlp", None)
+    gate, act = getattr(mlp, "gate_proj", None), getattr(mlp, "act_fn", None)
+    if gate is None or act is None:
+        raise ValueError(
+            f"{type(model).__name__} block {block} has no gated MLP (mlp.gate_proj and "
+            "mlp.act_fn): neuron states are defined for Llama, Qwen2, Mistral and Gemma models")
+    return gate, act
+
+
+def model_device(model) -> torch.device:
+    return next(model.parameters()).device

@@ -1,0 +1,170 @@
+"""Layer-wise sentence representations and FFN neuron states of a decoder-only model.
+
+Both functions encode length-sorted batches, pool inside forward hooks (``xlnb.hooks``) so
+no token-level states of all layers are kept, stop the forward after the deepest layer
+needed (never computing the LM head), return results in input order and cache them on disk
+(``xlnb.cache``).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from xlnb import cache
+from xlnb.arch import decoder_of, model_device, n_blocks
+from xlnb.hooks import capture_ffn_activations, capture_residual, run_decoder
+from xlnb.pooling import POOLINGS, pool
+from xlnb.progress import progress
+
+__all__ = ["pool", "sentence_reps", "neuron_states", "NEURON_KINDS"]
+
+NEURON_KINDS = ("nas", "nav")
+
+
+def sentence_reps(model, tokenizer, sentences: Sequence[str], *, pooling: str = "mean",
+                  layers: Sequence[int] | None = None, batch_size: int = 32,
+                  max_length: int | None = None, exclude_special: bool = False,
+                  use_cache: bool = True) -> torch.Tensor:
+    """Pooled hidden states -> float32 ``[len(layers), N, d]`` (all: ``[n_layers + 1, N, d]``).
+
+    Index 0 is the embedding output, index i the output of decoder block i (Hugging Face
+    ``hidden_states`` numbering). Unlike ``hidden_states[-1]`` in transformers, the top
+    index is the raw block output *without* the final norm, as in MidAlign's reference code.
+    pooling: ``mean`` (MidAlign §2), ``weighted`` (NeuronXA eq. 3 / MEXA) or ``last``.
+    exclude_special: leave BOS and other special tokens out of the pooled tokens. The
+        papers' code keeps BOS (default False); on Gemma 3 270M, block 9, leaving it out
+        doubles en-de retrieval, so notebooks say which they use.
+    """
+    layers = _check_layers(layers, n_blocks(model) + 1, "representation index")
+    if pooling not in POOLINGS:
+        raise ValueError(f"unknown pooling {pooling!r}; use one of {POOLINGS}")
+
+    def reduce_factory(pool_mask):
+        return lambda hidden: pool(hidden, pool_mask, pooling)  # [B, T, d] -> [B, d]
+
+    return _extract(model, tokenizer, sentences, layers, reduce_factory, capture_residual,
+                    key=dict(what="sentence_reps", pooling=pooling),
+                    batch_size=batch_size, max_length=max_length,
+                    exclude_special=exclude_special, use_cache=use_cache)
+
+
+def neuron_states(model, tokenizer, sentences: Sequence[str], *, kind: str = "nas",
+                  pooling: str = "weighted", layers: Sequence[int] | None = None,
+                  batch_size: int = 32, max_length: int | None = None,
+                  exclude_special: bool = False, use_cache: bool = True) -> torch.Tensor:
+    """FFN neuron states (NeuronXA §2.2) -> float32 ``[len(layers), N, d_ff]``.
+
+    For block i (0-based, all blocks by default) the activation a = act_fn(gate_proj(x)),
+    before the up-projection; ``nas`` = 1[a > 0] (binary neuron activation state),
+    ``nav`` = |a| (absolute neuron activation value), pooled over tokens with ``pooling``
+    (position-weighted by default, NeuronXA eq. 3). Needs a gated MLP (Llama, Qwen2,
+    Mistral, Gemma families).
+    """
+    if kind not in NEURON_KINDS:
+        raise ValueError(f"unknown neuron state kind {kind!r}; use one of {NEURON_KINDS}")
+    if pooling not in POOLINGS:
+        raise ValueError(f"unknown pooling {pooling!r}; use one of {POOLINGS}")
+    layers = _check_layers(layers, n_blocks(model), "block index")
+    state = (lambda a: (a > 0).float()) if kind == "nas" else torch.abs
+
+    def reduce_factory(pool_mask):
+        return lambda act: pool(state(act), pool_mask, pooling)  # [B, T, d_ff] -> [B, d_ff]
+
+    return _extract(model, tokenizer, sentences, layers, reduce_factory,
+                    capture_ffn_activations, key=dict(what="neuron_states", kind=kind,
+                                                      pooling=pooling),
+                    batch_size=batch_size, max_length=max_length,
+                    exclude_special=exclude_special, use_cache=use_cache)
+
+
+def _extract(model, tokenizer, sentences, layers, reduce_factory, capture, *, key, batch_size,
+             max_length, exclude_special, use_cache):
+    sentences = _check_sentences(sentences)
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    full_key = cache.cache_key(**key, model=cache.model_fingerprint(model),
+                               text=cache.text_digest(sentences), layers=layers,
+                               max_length=max_length, exclude_special=exclude_special)
+
+    def compute():
+        ids, special = _encode(tokenizer, sentences, max_length)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        decoder, device = decoder_of(model), model_device(model)
+        out = None
+        steps = range(0, len(order), batch_size)
+        with torch.inference_mode():
+            for start in progress(steps, total=len(steps), desc=key["what"]):
+                idx = order[start:start + batch_size]
+                batch = _collate([ids[i] for i in idx], [special[i] for i in idx], tokenizer,
+                                 exclude_special, device)
+                with capture(model, layers, reduce_factory(batch.pop("pool_mask"))) as got:
+                    run_decoder(decoder, **batch)
+                stacked = torch.stack([got[i] for i in layers]).cpu()  # [L, B, width]
+                if out is None:
+                    out = torch.empty(len(layers), len(ids), stacked.shape[-1])
+                out[:, idx] = stacked
+        _check_finite(out, key["what"])
+        return out
+
+    return cache.cached(full_key, compute, enabled=use_cache,
+                        info=dict(key, n=len(sentences), layers=layers))
+
+
+def _encode(tokenizer, sentences, max_length):
+    enc = tokenizer(list(sentences), add_special_tokens=True, truncation=max_length is not None,
+                    max_length=max_length, return_special_tokens_mask=True)
+    return enc["input_ids"], enc["special_tokens_mask"]
+
+
+def _collate(ids, special, tokenizer, exclude_special, device) -> dict:
+    """Pad a batch on the tokenizer's padding side; positions count real tokens only, so
+    left and right padding give each token the position it has when encoded alone."""
+    width = max(len(x) for x in ids)
+    left = tokenizer.padding_side == "left"
+    input_ids = torch.full((len(ids), width), tokenizer.pad_token_id, dtype=torch.long)
+    attention = torch.zeros((len(ids), width), dtype=torch.long)
+    pool_mask = torch.zeros((len(ids), width), dtype=torch.long)
+    for row, (seq, spec) in enumerate(zip(ids, special)):
+        cols = slice(width - len(seq), width) if left else slice(0, len(seq))
+        input_ids[row, cols] = torch.tensor(seq)
+        attention[row, cols] = 1
+        keep = [0 if (exclude_special and s) else 1 for s in spec]
+        if not any(keep):
+            raise ValueError(f"sentence {tokenizer.decode(seq)!r} has no token left to pool "
+                             "once special tokens are excluded")
+        pool_mask[row, cols] = torch.tensor(keep)
+    positions = (attention.cumsum(dim=1) - 1).clamp(min=0)
+    return dict(input_ids=input_ids.to(device), attention_mask=attention.to(device),
+                position_ids=positions.to(device), pool_mask=pool_mask.to(device))
+
+
+def _check_sentences(sentences) -> list[str]:
+    if isinstance(sentences, str) or not isinstance(sentences, Sequence):
+        raise TypeError(f"sentences must be a list of strings, got {type(sentences).__name__}")
+    if len(sentences) == 0:
+        raise ValueError("sentences is empty")
+    for i, s in enumerate(sentences):
+        if not isinstance(s, str) or not s.strip():
+            raise ValueError(f"sentence {i} is empty or not a string: {s!r}")
+    return list(sentences)
+
+
+def _check_layers(layers, count: int, what: str) -> list[int]:
+    if layers is None:
+        return list(range(count))
+    layers = [int(i) for i in layers]
+    if not layers:
+        raise ValueError("layers is empty")
+    bad = [i for i in layers if not 0 <= i < count]
+    if bad:
+        raise ValueError(f"{what} {bad} out of range: this model has {count} (0..{count - 1})")
+    return layers
+
+
+def _check_finite(tensor: torch.Tensor, what: str) -> None:
+    if not torch.isfinite(tensor).all():
+        bad = (~torch.isfinite(tensor)).nonzero()[0].tolist()
+        raise ValueError(f"{what}: non-finite value at [layer, sentence, dim] = {bad}; "
+                         "try dtype='float32' or a smaller max_length")
