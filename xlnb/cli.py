@@ -1,0 +1,109 @@
+"""The ``xlnb`` command: list, run and reproduce the notebooks.
+
+    xlnb list
+    xlnb run midalign/fig1a_layer_retrieval --profile smoke -p n_pairs=8 [--force]
+    xlnb reproduce --profile demo [--only 'midalign/*'] [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import yaml
+
+from xlnb import run
+
+USER_ERRORS = (ValueError, TypeError, LookupError, FileNotFoundError)
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """``key=value`` with the value read as YAML (``n=3`` is an int, ``langs=[en, de]`` a list)."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key.isidentifier():
+        raise ValueError(f"bad parameter {text!r}: expected key=value, e.g. -p n_pairs=8")
+    try:
+        return key, yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"bad value in {text!r}: {exc.problem or exc}") from None
+
+
+def format_table(header: list[str], rows: list[list[str]]) -> str:
+    """Left-aligned columns separated by two spaces, with a rule under the header."""
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    lines = [header, ["-" * w for w in widths], *rows]
+    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip()
+                     for line in lines)
+
+
+def _summary(results: list[run.RunResult]) -> str:
+    """The table printed after ``run`` and ``reproduce``; errors listed under it."""
+    rows = [[r.notebook, r.status, f"{r.seconds:.1f}", str(len(r.outputs))] for r in results]
+    table = format_table(["notebook", "status", "seconds", "outputs"], rows)
+    errors = [f"{r.notebook}: {r.error}" + (f"\n  see {r.executed}" if r.executed else "")
+              for r in results if r.status == "failed"]
+    return "\n".join([table, *(["", "failures:"] + errors if errors else [])])
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print the notebooks, the figure or table each reproduces, and their profiles."""
+    rows = [[n["notebook"], n["title"], ", ".join(n["profiles"])] for n in run.list_notebooks()]
+    if not rows:
+        print("no notebooks found under notebooks/")
+        return 0
+    print(format_table(["notebook", "figure/table", "profiles"], rows))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one notebook; non-zero exit when it fails."""
+    overrides = dict(parse_override(p) for p in args.param)
+    result = run.run_notebook(args.notebook, args.profile, overrides, force=args.force)
+    print(_summary([result]))
+    if result.status == "skipped":
+        print("(up to date; use --force to run again)")
+    return 1 if result.status == "failed" else 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """Run every notebook of a profile; non-zero exit when any failed."""
+    results = run.reproduce(args.profile, only=args.only, force=args.force)
+    print(_summary(results))
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``xlnb`` command."""
+    parser = argparse.ArgumentParser(prog="xlnb", description="Run the xlnb notebooks.")
+    parser.add_argument("-q", "--quiet", action="store_true", help="do not echo notebook output")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list notebooks, what they reproduce, their profiles")
+    one = sub.add_parser("run", help="run one notebook")
+    one.add_argument("notebook", help="e.g. midalign/fig1a_layer_retrieval")
+    one.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a parameter (value read as YAML); repeatable")
+    every = sub.add_parser("reproduce", help="run every notebook of a profile")
+    every.add_argument("--only", metavar="GLOB", help="only notebooks matching this glob")
+    for p in (one, every):
+        p.add_argument("--profile", required=True, help="smoke, demo or paper")
+        p.add_argument("--force", action="store_true", help="run even when up to date")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code (1: a notebook failed, 2: bad input)."""
+    args = build_parser().parse_args(argv)
+    if not args.quiet:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+    commands = {"list": cmd_list, "run": cmd_run, "reproduce": cmd_reproduce}
+    try:
+        return commands[args.command](args)
+    except USER_ERRORS as exc:
+        message = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
+        print(f"xlnb: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("xlnb: interrupted", file=sys.stderr)
+        return 130

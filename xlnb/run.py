@@ -1,0 +1,313 @@
+"""Run the parameterized notebooks with papermill, per profile, with trustworthy manifests.
+
+A run of ``notebooks/<ref>.ipynb`` under profile ``P`` takes its parameters from
+``params/P/<ref>.yaml`` (plus overrides), checks them against the notebook's ``parameters``
+cell before any kernel starts, writes the executed notebook to ``runs/P/<ref>.ipynb`` and,
+last, a manifest ``runs/P/<ref>.json``. A manifest exists only after a complete successful
+run, so :func:`reproduce` can skip a notebook whose manifest still matches.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+import papermill
+import yaml
+
+from xlnb.outputs import atomic_write
+from xlnb.paths import (
+    list_notebooks, notebook_path, notebook_refs, params_path, profiles, project_root,
+    relative_to_root, resolve_ref, run_paths,
+)
+
+__all__ = [
+    "RunResult", "list_notebooks", "notebook_parameters", "validate_params", "load_params",
+    "run_notebook", "reproduce", "profiles", "resolve_ref",
+]
+
+KERNEL_NAME = "python3"
+CHECKED_TYPES = {
+    "int": int, "float": (int, float), "str": str, "bool": bool, "list": list, "dict": dict,
+}
+
+
+@dataclass
+class RunResult:
+    """Outcome of one notebook under one profile; ``status`` is ok, skipped or failed."""
+
+    notebook: str
+    profile: str
+    status: str
+    seconds: float = 0.0
+    outputs: list[Path] = field(default_factory=list)
+    params: dict = field(default_factory=dict)
+    error: str | None = None
+    executed: Path | None = None
+
+
+# ---------------------------------------------------------------- parameters
+def _type_name(annotation: str, fallback: str) -> str:
+    """Expected type: the annotation's base type if any, else ``fallback``."""
+    if annotation in ("", "None"):
+        return fallback
+    base = annotation.replace("typing.", "").split("[")[0].strip().lower()
+    return "any" if base in ("optional", "union", "any") or "None" in annotation else base
+
+
+def notebook_parameters(path: str | Path) -> dict[str, tuple[str, object]]:
+    """``{name: (type_name, default)}`` of the notebook's ``parameters`` cell.
+
+    ``type_name`` is int, float, str, bool, list, dict, NoneType (anything accepted), the
+    name of another literal type, or ``any`` when the default is an expression. Parsing is
+    papermill's own (the translator behind ``papermill.inspect_notebook``), used directly
+    so that notebooks need no kernelspec metadata and nothing is logged.
+    """
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    translators = papermill.translators.papermill_translators
+    translator = translators.find_translator("python3", "python")
+    raw = {p.name: p._asdict() for p in translator.inspect(cells[0])} if cells else {}
+    result = {}
+    for name, info in raw.items():
+        try:
+            default = ast.literal_eval(info["default"])
+            fallback = type(default).__name__
+        except (ValueError, SyntaxError, TypeError):  # an expression: its type is not checked
+            default, fallback = info["default"], "any"
+        result[name] = (_type_name(info["inferred_type_name"], fallback), default)
+    return result
+
+
+def validate_params(nb_path: str | Path, params: dict) -> None:
+    """Check ``params`` against the notebook's parameters cell, before any kernel starts.
+
+    Unknown key: ValueError listing the valid keys. Wrong type: TypeError (an int is fine
+    where a float is expected; a None default accepts anything; a bool is not an int).
+    """
+    expected = notebook_parameters(nb_path)
+    unknown = [key for key in params if key not in expected]
+    if unknown:
+        names, valid = ", ".join(repr(k) for k in unknown), ", ".join(expected)
+        raise ValueError(f"unknown parameter {names} for {Path(nb_path).name}; valid: {valid}")
+    for key, value in params.items():
+        type_name = expected[key][0]
+        if type_name not in CHECKED_TYPES:
+            continue
+        wrong_bool = isinstance(value, bool) and type_name != "bool"
+        if wrong_bool or not isinstance(value, CHECKED_TYPES[type_name]):
+            raise TypeError(
+                f"parameter {key!r} of {Path(nb_path).name}: expected {type_name}, "
+                f"got {type(value).__name__} ({value!r})"
+            )
+
+
+def check_profile(profile: str) -> None:
+    """ValueError unless ``profile`` has a directory under ``params/``."""
+    known = profiles()
+    if profile not in known:
+        names = ", ".join(known) or "none"
+        raise ValueError(f"unknown profile {profile!r}; known profiles: {names}")
+
+
+def load_params(ref: str, profile: str, overrides: dict | None = None) -> dict:
+    """The profile's params file merged with ``overrides``, ``profile`` set, validated."""
+    check_profile(profile)
+    path = params_path(ref, profile)
+    if not path.is_file():
+        raise FileNotFoundError(f"no params file for {ref} in profile {profile!r}: {path}")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a mapping of parameter names to values")
+    overrides = dict(overrides or {})
+    if "profile" in overrides:
+        raise ValueError("choose the profile with the profile option, not as a parameter override")
+    params = {**data, **overrides, "profile": profile}
+    validate_params(notebook_path(ref), params)
+    return params
+
+
+# ---------------------------------------------------------------- manifests
+def _sha256(obj) -> str:
+    """Stable hash of a JSON-able object."""
+    blob = json.dumps(obj, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def notebook_hash(path: Path) -> str:
+    """Hash of the notebook's code (cell outputs and metadata do not count)."""
+    nb = nbformat.read(path, as_version=4)
+    return _sha256([c.source for c in nb.cells if c.cell_type == "code"])
+
+
+def up_to_date(ref: str, profile: str, params: dict) -> list[Path] | None:
+    """The outputs of a still-valid previous run, or None when the notebook must run.
+
+    Valid means: a manifest of a successful run with the same params hash and notebook
+    code, whose executed notebook and logged outputs all still exist.
+    """
+    paths = run_paths(ref, profile)
+    try:
+        manifest = json.loads(paths["manifest"].read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    outputs = [project_root() / p for p in manifest.get("outputs", [])]
+    valid = (
+        manifest.get("status") == "ok"
+        and manifest.get("params_hash") == _sha256(params)
+        and manifest.get("notebook_hash") == notebook_hash(notebook_path(ref))
+        and paths["executed"].is_file()
+        and all(p.is_file() for p in outputs)
+    )
+    return outputs if valid else None
+
+
+# ---------------------------------------------------------------- execution
+def kernel_manager_class(env: dict[str, str]):
+    """A kernel manager starting ipykernel on ``sys.executable`` with ``env`` added.
+
+    It ignores registered kernelspecs, so a fresh machine (ipykernel installed, no
+    kernelspec) works and the kernel always imports the same xlnb as the runner.
+    """
+    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+    from jupyter_client.kernelspec import KernelSpec
+    from jupyter_client.manager import AsyncKernelManager
+
+    class RunnerKernelManager(AsyncKernelManager):
+        @property
+        def kernel_spec(self):
+            if self._kernel_spec is None:
+                spec = {**get_kernel_dict(), "env": dict(env)}
+                self._kernel_spec = KernelSpec(resource_dir=RESOURCES, **spec)
+            return self._kernel_spec
+
+    return RunnerKernelManager
+
+
+def _kernel_env(output_log: str) -> dict[str, str]:
+    """Environment of the kernel: batch mode, project root, output log, this xlnb."""
+    env = {
+        "XLNB_BATCH": "1", "XLNB_PROJECT_ROOT": str(project_root()), "XLNB_OUTPUT_LOG": output_log,
+    }
+    package_parent = Path(__file__).resolve().parent.parent
+    if package_parent.name not in {"site-packages", "dist-packages"}:
+        current = os.environ.get("PYTHONPATH")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_parent), current]))
+    return env
+
+
+def _error_line(exc: Exception) -> str:
+    """A one-line description of a failed execution."""
+    if isinstance(exc, papermill.PapermillExecutionError):
+        return f"{exc.ename}: {exc.evalue} (cell In [{exc.exec_count}])"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _read_log(path: str) -> list[Path]:
+    """Distinct output paths logged by the notebook, in order."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines() if Path(path).exists() else []
+    return [Path(p) for p in dict.fromkeys(line.strip() for line in lines if line.strip())]
+
+
+def _execute(ref: str, params: dict, out: Path, output_log: str) -> None:
+    """Execute the notebook with papermill into ``out`` on this interpreter's ipykernel."""
+    nb_path = notebook_path(ref)
+    papermill.execute_notebook(
+        str(nb_path), str(out), parameters=params, cwd=str(nb_path.parent),
+        kernel_name=KERNEL_NAME, language="python", log_output=True,
+        progress_bar=sys.stderr.isatty(),
+        kernel_manager_class=kernel_manager_class(_kernel_env(output_log)),
+    )
+
+
+def _execute_logged(ref: str, params: dict, out: Path) -> tuple[str | None, list[Path], float]:
+    """Execute into ``out``; return (error line or None, logged outputs, seconds).
+
+    An interrupted run removes ``out`` and re-raises.
+    """
+    fd, output_log = tempfile.mkstemp(prefix="xlnb-outputs-", suffix=".log")
+    os.close(fd)
+    start, error = time.monotonic(), None
+    try:
+        _execute(ref, params, out, output_log)
+    except Exception as exc:  # a failing notebook is reported, not raised
+        error = _error_line(exc)
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    finally:
+        outputs = _read_log(output_log)
+        Path(output_log).unlink(missing_ok=True)
+    return error, outputs, time.monotonic() - start
+
+
+def _write_manifest(ref: str, profile: str, params: dict, outputs: list[Path], seconds: float):
+    """Write ``runs/<profile>/<ref>.json`` atomically: the record of a successful run."""
+    paths = run_paths(ref, profile)
+    manifest = json.dumps({
+        "notebook": ref, "profile": profile, "status": "ok", "params": params,
+        "params_hash": _sha256(params), "notebook_hash": notebook_hash(notebook_path(ref)),
+        "outputs": [relative_to_root(p) for p in outputs],
+        "executed": relative_to_root(paths["executed"]), "seconds": round(seconds, 3),
+        "finished": datetime.now(timezone.utc).isoformat(),
+    }, indent=2, default=str)
+    atomic_write(paths["manifest"], lambda tmp: Path(tmp).write_text(manifest + "\n"), log=False)
+
+
+def run_notebook(
+    ref: str, profile: str, overrides: dict | None = None, *, force: bool = False
+) -> RunResult:
+    """Run one notebook under ``profile``; skip it when a matching run exists, unless ``force``.
+
+    Bad parameters raise (ValueError, TypeError, FileNotFoundError, LookupError) before any
+    kernel starts; a failing notebook returns a ``failed`` result, its executed copy kept
+    as ``runs/<profile>/<ref>.failed.ipynb``.
+    """
+    ref = resolve_ref(ref)
+    params = load_params(ref, profile, overrides)
+    previous = None if force else up_to_date(ref, profile, params)
+    paths = run_paths(ref, profile)
+    if previous is not None:
+        return RunResult(ref, profile, "skipped", 0.0, previous, params, None, paths["executed"])
+    paths["manifest"].unlink(missing_ok=True)
+    error, outputs, seconds = _execute_logged(ref, params, paths["partial"])
+    if error is not None:
+        if paths["partial"].exists():
+            os.replace(paths["partial"], paths["failed"])
+        executed = paths["failed"] if paths["failed"].exists() else None
+        return RunResult(ref, profile, "failed", seconds, outputs, params, error, executed)
+    os.replace(paths["partial"], paths["executed"])
+    paths["failed"].unlink(missing_ok=True)
+    _write_manifest(ref, profile, params, outputs, seconds)
+    return RunResult(ref, profile, "ok", seconds, outputs, params, None, paths["executed"])
+
+
+def reproduce(profile: str, only: str | None = None, force: bool = False) -> list[RunResult]:
+    """Run every notebook with params for ``profile`` (``only``: fnmatch glob on refs).
+
+    Up-to-date notebooks are skipped unless ``force``; a failure is recorded and the
+    remaining notebooks still run.
+    """
+    check_profile(profile)
+    refs = [r for r in notebook_refs() if params_path(r, profile).is_file()]
+    if only:
+        refs = [r for r in refs if fnmatch.fnmatch(r, only)]
+        if not refs:
+            raise LookupError(f"no notebook with params for profile {profile!r} matches {only!r}")
+    results = []
+    for ref in refs:
+        try:
+            results.append(run_notebook(ref, profile, force=force))
+        except Exception as exc:  # bad params of one notebook must not stop the others
+            results.append(RunResult(ref, profile, "failed", error=_error_line(exc)))
+    return results
