@@ -1,0 +1,82 @@
+"""Every notebook runs end to end with the smoke profile through the runner, in a copy of
+the project, and writes sane outputs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from xlnb import run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("project")
+    for sub in ("notebooks", "params"):
+        shutil.copytree(ROOT / sub, root / sub)
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _root(project, monkeypatch):
+    monkeypatch.setenv("XLNB_PROJECT_ROOT", str(project))
+
+
+def smoke_notebooks() -> list[str]:
+    return sorted(str(p.relative_to(ROOT / "params" / "smoke").with_suffix(""))
+                  for p in (ROOT / "params" / "smoke").rglob("*.yaml"))
+
+
+def test_every_notebook_has_all_three_profiles():
+    for ref in smoke_notebooks():
+        for profile in ("demo", "paper"):
+            assert (ROOT / "params" / profile / f"{ref}.yaml").exists(), (ref, profile)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ref", smoke_notebooks())
+def test_smoke_run(project, ref):
+    result = run.run_notebook(ref, "smoke", force=True)
+    assert result.status == "ok", result.error
+    assert result.outputs, "the notebook saved nothing through xlnb.outputs"
+    for out in result.outputs:
+        assert (project / out).stat().st_size > 0
+
+
+def test_unknown_parameter_is_rejected_before_the_kernel_starts(project):
+    with pytest.raises(ValueError, match="n_sentencs"):
+        run.run_notebook("midalign/fig1a_layer_retrieval", "smoke", {"n_sentencs": 5})
+    with pytest.raises(TypeError, match="n_sentences"):
+        run.run_notebook("midalign/fig1a_layer_retrieval", "smoke", {"n_sentences": "many"})
+    assert not (project / "runs" / "smoke" / "midalign" / "fig1a_layer_retrieval.failed.ipynb").exists()
+
+
+@pytest.mark.slow
+def test_fig1a_numbers_are_sane(project):
+    langs = ["en", "de", "zh", "sw"]
+    result = run.run_notebook("midalign/fig1a_layer_retrieval", "smoke",
+                              {"languages": langs, "n_sentences": 12, "low_resource": ["sw"]},
+                              force=True)
+    assert result.status == "ok", result.error
+    results = project / "results" / "smoke"
+    curves = pd.read_csv(results / "midalign_fig1a_layer_retrieval.csv")
+    pairs = pd.read_csv(results / "midalign_fig1a_layer_retrieval_pairs.csv")
+    for stem in ("png", "pdf"):
+        assert (project / "figures" / "smoke" / f"midalign_fig1a_layer_retrieval.{stem}").exists()
+    # tiny-llama: 4 blocks -> 5 representation indices; 4 languages -> 12 ordered pairs
+    assert sorted(pairs.layer.unique()) == [0, 1, 2, 3, 4]
+    assert len(pairs) == 5 * 12 and pairs.accuracy.between(0, 1).all()
+    # accuracies are multiples of 1/12 (12 queries per pair)
+    assert ((pairs.accuracy * 12).round(6) % 1 == 0).all()
+    everything = curves[curves.group == "all pairs"].set_index("layer")
+    low = curves[curves.group == "low-resource"].set_index("layer")
+    assert (everything.n_pairs == 12).all() and (low.n_pairs == 6).all()  # pairs with sw: 3 + 3
+    by_hand = pairs.groupby("layer").accuracy.mean()
+    pd.testing.assert_series_equal(everything.value, by_hand, check_names=False)
+    with_sw = pairs[(pairs.src == "sw") | (pairs.tgt == "sw")].groupby("layer").accuracy.mean()
+    pd.testing.assert_series_equal(low.value, with_sw, check_names=False)
