@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from xlnb.data import SOURCES, load_parallel, micro_languages
+from xlnb.data import SOURCES, load_parallel, low_resource, micro_languages
 from xlnb.data.parallel import MICRO_DIR
 
 
@@ -95,7 +95,8 @@ def test_tatoeba_needs_one_language_and_english(langs, shared_data):
 def script_of(ch: str) -> str:
     name = unicodedata.name(ch)
     for script in ("LATIN", "CYRILLIC", "GREEK", "ARABIC", "DEVANAGARI", "HANGUL",
-                   "HIRAGANA", "KATAKANA", "CJK", "HEBREW", "THAI"):
+                   "HIRAGANA", "KATAKANA", "CJK", "HEBREW", "THAI", "ARMENIAN",
+                   "GEORGIAN"):
         if name.startswith(script):
             return script
     return "OTHER"
@@ -103,7 +104,7 @@ def script_of(ch: str) -> str:
 
 def test_micro_files_are_a_real_multiway_set():
     files = sorted(MICRO_DIR.glob("*.txt"))
-    assert len(files) >= 12
+    assert len(files) >= 17
     scripts = set()
     counts = set()
     for file in files:
@@ -117,7 +118,8 @@ def test_micro_files_are_a_real_multiway_set():
         main = max(set(letters), key=letters.count)
         scripts.add(main)
     assert len(counts) == 1 and counts.pop() >= 100
-    assert len(scripts) >= 5, scripts
+    assert len(scripts) >= 9, scripts
+    assert {"ARMENIAN", "GEORGIAN"} <= scripts
 
 
 def test_micro_english_is_short_everyday_sentences():
@@ -141,12 +143,17 @@ def test_micro_scripts_are_the_expected_ones():
     assert share("zh", "CJK") == 1
     assert share("ja", "HIRAGANA") > 0.3
     assert share("de", "LATIN") == 1
+    assert share("cy", "LATIN") == 1
+    assert share("hy", "ARMENIAN") == 1
+    assert share("ka", "GEORGIAN") == 1
 
 
 def test_load_micro():
     langs = micro_languages()
     assert {"en", "de", "fr", "es", "ru", "zh", "ja", "ar", "hi", "el", "ko", "tr",
-            "sw"} <= set(langs)
+            "sw", "cy", "hy", "ka"} <= set(langs)
+    assert len(langs) >= 17
+    assert {"cy", "hy", "ka"} <= set(low_resource(langs))
     out = load_parallel("micro", langs)
     assert list(out) == langs
     assert {len(v) for v in out.values()} == {120}
