@@ -2,18 +2,23 @@
 
 import itertools
 
+import pandas as pd
 import pytest
 import torch
 
-from xlnb.metrics import all_pairs_retrieval, retrieval_accuracy
+from xlnb.metrics import all_pairs_retrieval, pivot_retrieval, retrieval_accuracy
 
 
 def brute_force(src, tgt, margin, k):
     """LASER xsim, written as loops: knn means, candidate scores, argmax, compare to gold."""
+    return sum(brute_force_hits(src, tgt, margin, k)) / len(src)
+
+
+def brute_force_hits(src, tgt, margin, k):
     n = len(src)
     cos = [[float(torch.nn.functional.cosine_similarity(src[i], tgt[j], dim=0))
             for j in range(n)] for i in range(n)]
-    hits = 0
+    hits = []
     for i in range(n):
         if margin == "cosine":
             pick = max(range(n), key=lambda j: cos[i][j])
@@ -26,8 +31,8 @@ def brute_force(src, tgt, margin, k):
                 score = cos[i][j] / ((sum(knn_x) / k + sum(knn_y) / k) / 2)
                 if score > best:
                     best, pick = score, j
-        hits += pick == i
-    return hits / n
+        hits.append(pick == i)
+    return hits
 
 
 def planted(n=12, d=16, seed=0):
@@ -96,3 +101,40 @@ def test_rejects_bad_input():
         all_pairs_retrieval({"en": torch.randn(2, 5, 4)})
     with pytest.raises(ValueError, match="same"):
         all_pairs_retrieval({"en": torch.randn(2, 5, 4), "de": torch.randn(2, 6, 4)})
+
+
+def test_pivot_retrieval_three_directions_against_loops():
+    torch.manual_seed(2)
+    reps = {"en": torch.randn(2, 14, 6)}
+    reps["de"] = reps["en"] + 0.9 * torch.randn(2, 14, 6)
+    reps["sw"] = reps["en"] + 1.4 * torch.randn(2, 14, 6)
+    df = pivot_retrieval(reps, "en", k=3)
+    assert set(df.lang) == {"de", "sw"} and len(df) == 2 * 2 * 3
+    for lang, layer in itertools.product(("de", "sw"), (0, 1)):
+        fwd = brute_force_hits(reps["en"][layer], reps[lang][layer], "ratio", 3)
+        bwd = brute_force_hits(reps[lang][layer], reps["en"][layer], "ratio", 3)
+        want = {"pivot_to_xx": sum(fwd) / 14, "xx_to_pivot": sum(bwd) / 14,
+                "bidirectional": sum(f and b for f, b in zip(fwd, bwd)) / 14}
+        got = df[(df.lang == lang) & (df.layer == layer)].set_index("direction").accuracy
+        for direction, value in want.items():
+            assert got[direction] == pytest.approx(value), (lang, layer, direction)
+    with pytest.raises(ValueError, match="pivot 'fr'"):
+        pivot_retrieval(reps, "fr")
+
+
+def test_lazy_sources_and_layer_chunks_give_the_same_numbers():
+    from xlnb import cache
+
+    torch.manual_seed(3)
+    reps = {lang: torch.randn(5, 12, 8) for lang in ("en", "de", "zh")}
+    reps["de"] += reps["en"]
+    lazy = {}
+    for lang, t in reps.items():
+        cache.save_tensor(f"lazy-{lang}", t, store="float32")
+        lazy[lang] = cache.open_tensor(f"lazy-{lang}")
+    whole = all_pairs_retrieval(reps)
+    chunked = all_pairs_retrieval(lazy, memory_gb=1e-9)  # one layer at a time
+    def tidy(df):
+        return df.sort_values(["layer", "src", "tgt"]).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(tidy(whole), tidy(chunked))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import struct
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -58,18 +59,67 @@ def model_fingerprint(model) -> str:
     return h.hexdigest()[:32]
 
 
+STORE_DTYPES = ("float16", "float32")
+# Scaled float16: each leading-axis slice (a layer) is divided by max|x| / 2**15 before the
+# cast. Measured on Gemma 3 270M: mean-pooled states reach 44k, close to float16's 65504
+# limit, so an unscaled cast would overflow on larger models; scaled, all-pairs retrieval
+# on the micro set moves by 0.03 points on average (bfloat16: 0.28).
+_F16_TOP = 2.0 ** 15
+
+
 def _path(key: str) -> Path:
     folder = cache_dir() / "reps"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{key}.safetensors"
 
 
-def _checksum(tensor: torch.Tensor) -> str:
-    return hashlib.blake2b(tensor.contiguous().cpu().numpy().tobytes(), digest_size=16).hexdigest()
+def _file_digest(path: Path) -> str:
+    """blake2b of the data section (everything after the header), read in chunks."""
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        header_len = struct.unpack("<Q", fh.read(8))[0]
+        fh.seek(8 + header_len)
+        for chunk in iter(lambda: fh.read(1 << 24), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
-def load_tensor(key: str) -> torch.Tensor | None:
-    """The cached tensor, or None when absent or unreadable (a bad file is removed)."""
+class CachedTensor:
+    """A float32 view of a cached tensor, read lazily: ``handle[i]`` or ``handle[a:b]``
+    reads only those rows of the leading axis (a layer, for representations) from disk."""
+
+    def __init__(self, path: Path):
+        from safetensors import safe_open
+
+        self.path = Path(path)
+        with safe_open(str(self.path), framework="pt") as f:
+            self.shape = torch.Size(f.get_slice("reps").get_shape())
+            self._scaled = "scale" in f.keys()
+        self.dtype = torch.float32
+
+    def __getitem__(self, index) -> torch.Tensor:
+        from safetensors import safe_open
+
+        with safe_open(str(self.path), framework="pt") as f:
+            rows = f.get_slice("reps")[index].float()
+            if self._scaled:
+                scale = f.get_tensor("scale")[index]
+                rows = rows * scale.reshape(scale.shape + (1,) * (rows.dim() - scale.dim()))
+        return rows
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def load(self) -> torch.Tensor:
+        return self[:]
+
+    def __repr__(self) -> str:
+        return f"CachedTensor({self.path.name}, shape={tuple(self.shape)})"
+
+
+def open_tensor(key: str) -> CachedTensor | None:
+    """A lazy handle on the cached tensor, or None when absent or unreadable (a bad file is
+    removed so that it gets recomputed)."""
     from safetensors import safe_open
 
     path = _path(key)
@@ -78,27 +128,35 @@ def load_tensor(key: str) -> torch.Tensor | None:
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
-            tensor = f.get_tensor("reps")
-        if meta.get("key") != key or meta.get("checksum") != _checksum(tensor):
+        if meta.get("key") != key or meta.get("checksum") != _file_digest(path):
             raise ValueError("checksum or key mismatch")
-        return tensor
+        return CachedTensor(path)
     except Exception:  # noqa: BLE001 - any unreadable file is simply recomputed
         path.unlink(missing_ok=True)
         return None
 
 
-def save_tensor(key: str, tensor: torch.Tensor, info: dict | None = None) -> Path:
-    """Write atomically: a temp file in the same folder, renamed into place when complete."""
+def save_tensor(key: str, tensor: torch.Tensor, info: dict | None = None, *,
+                store: str = "float16") -> Path:
+    """Write atomically: a temp file in the same folder, renamed into place when complete.
+    ``store="float16"`` keeps scaled float16 (see ``_F16_TOP``), ``"float32"`` the values."""
     from safetensors.torch import save_file
 
+    if store not in STORE_DTYPES:
+        raise ValueError(f"unknown store dtype {store!r}; use one of {STORE_DTYPES}")
+    tensor = tensor.detach().float().contiguous().cpu()
+    tensors = {"reps": tensor}
+    if store == "float16":
+        peak = tensor.abs().reshape(tensor.shape[0], -1).amax(dim=1)
+        scale = torch.where(peak > 0, peak / _F16_TOP, torch.ones_like(peak))
+        shaped = scale.reshape((-1,) + (1,) * (tensor.dim() - 1))
+        tensors = {"reps": (tensor / shaped).half().contiguous(), "scale": scale}
     path = _path(key)
-    tensor = tensor.contiguous().cpu()
-    meta = {"key": key, "checksum": _checksum(tensor),
-            "info": json.dumps(info or {}, sort_keys=True, default=str)}
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     os.close(fd)
     try:
-        save_file({"reps": tensor}, tmp, metadata=meta)
+        save_file(tensors, tmp, metadata={"key": key, "info": json.dumps(info or {}, default=str)})
+        _stamp_checksum(tmp, tensors, key, info)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -106,14 +164,27 @@ def save_tensor(key: str, tensor: torch.Tensor, info: dict | None = None) -> Pat
     return path
 
 
+def _stamp_checksum(tmp: str, tensors: dict, key: str, info: dict | None) -> None:
+    """Rewrite the file with the digest of its data section in the metadata (the data
+    section does not depend on the metadata, so the digest stays valid)."""
+    from safetensors.torch import save_file
+
+    digest = _file_digest(Path(tmp))
+    save_file(tensors, tmp, metadata={"key": key, "checksum": digest,
+                                      "info": json.dumps(info or {}, default=str)})
+
+
 def cached(key: str, compute: Callable[[], torch.Tensor], *, enabled: bool = True,
-           info: dict | None = None) -> torch.Tensor:
-    """Return the cached tensor for ``key`` or compute, store and return it."""
-    if enabled:
-        hit = load_tensor(key)
-        if hit is not None:
-            return hit
-    tensor = compute()
-    if enabled:
-        save_tensor(key, tensor, info)
-    return tensor
+           info: dict | None = None, store: str = "float16",
+           lazy: bool = False) -> torch.Tensor | CachedTensor:
+    """The tensor for ``key``: from the cache, or computed, stored and read back (so a first
+    and a later call return the same numbers). ``lazy`` returns a :class:`CachedTensor`."""
+    if not enabled:
+        if lazy:
+            raise ValueError("lazy=True needs the cache (use_cache=True)")
+        return compute()
+    handle = open_tensor(key)
+    if handle is None:
+        save_tensor(key, compute(), info, store=store)
+        handle = open_tensor(key)
+    return handle if lazy else handle.load()

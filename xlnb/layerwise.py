@@ -1,27 +1,38 @@
-"""Layer curves: per-language representations and per-group means of pairwise scores
-(MidAlign Fig. 1a; reused by the NeuronXA layer figures)."""
+"""Layer curves: per-language representations and per-group means of pairwise retrieval
+with bootstrap intervals (MidAlign Fig. 1a; reused by the NeuronXA layer figures)."""
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from functools import partial
+from typing import Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 import torch
 
-from xlnb.reps import sentence_reps
+from xlnb.metrics.stats import bootstrap_ci
+from xlnb.reps import neuron_states, sentence_reps
 
 GROUP_RULES = ("any", "both", "src")
+KINDS = ("hidden", "nas", "nav")
 
 
-def language_reps(model, tokenizer, texts: Mapping[str, list[str]], **kwargs) -> dict[str, torch.Tensor]:
-    """``sentence_reps`` for each language: language -> ``[n_layers + 1, N, d]``.
+def language_reps(model, tokenizer, texts: Mapping[str, list[str]], *, kind: str = "hidden",
+                  **kwargs) -> dict:
+    """Representations per language: language -> ``[layers, N, width]``.
 
-    texts: language -> line-aligned sentences (e.g. :func:`xlnb.data.load_parallel`);
-    kwargs go to :func:`xlnb.reps.sentence_reps` (pooling, layers, batch_size, ...).
+    kind: ``hidden`` -> :func:`xlnb.reps.sentence_reps` (index 0 = embeddings, i = block i);
+    ``nas`` / ``nav`` -> :func:`xlnb.reps.neuron_states` (index i = block i, 0-based).
+    texts: language -> line-aligned sentences (:func:`xlnb.data.load_parallel`); kwargs go
+    to the extraction function (pooling, layers, batch_size, ``lazy=True`` for handles that
+    read layers from the disk cache on demand, ...).
     """
+    if kind not in KINDS:
+        raise ValueError(f"unknown representation kind {kind!r}; use one of {KINDS}")
     if not texts:
         raise ValueError("texts is empty: give at least one language")
-    return {lang: sentence_reps(model, tokenizer, sents, **kwargs) for lang, sents in texts.items()}
+    extract = sentence_reps if kind == "hidden" else partial(neuron_states, kind=kind)
+    return {lang: extract(model, tokenizer, sents, **kwargs) for lang, sents in texts.items()}
 
 
 def pair_groups(languages: Iterable[str], groups: Mapping[str, Iterable[str]],
@@ -35,33 +46,50 @@ def pair_groups(languages: Iterable[str], groups: Mapping[str, Iterable[str]],
     if rule not in GROUP_RULES:
         raise ValueError(f"unknown group rule {rule!r}; use one of {GROUP_RULES}")
     langs = list(languages)
-    pairs = [(a, b) for a in langs for b in langs if a != b]
+    rules = {"any": lambda a, b, m: a in m or b in m, "both": lambda a, b, m: a in m and b in m,
+             "src": lambda a, b, m: a in m}
     out = {}
     for name, members in groups.items():
         members = set(members)
         unknown = members - set(langs)
         if unknown:
             raise ValueError(f"group {name!r} has languages not in the data: {sorted(unknown)}")
-        test = {"any": lambda a, b: a in members or b in members,
-                "both": lambda a, b: a in members and b in members,
-                "src": lambda a, b: a in members}[rule]
-        out[name] = {(a, b) for a, b in pairs if test(a, b)}
+        out[name] = {(a, b) for a in langs for b in langs
+                     if a != b and rules[rule](a, b, members)}
     return out
 
 
-def group_curves(scores: pd.DataFrame, groups: Mapping[str, set[tuple[str, str]]],
-                 value: str = "accuracy") -> pd.DataFrame:
-    """Mean of ``value`` per layer over each group's pairs -> columns ``group, layer, value,
-    n_pairs``. ``scores`` has one row per layer x ordered pair (``src``, ``tgt``)."""
-    frames = []
-    for name, pairs in groups.items():
-        if not pairs:
+def group_curves(pairs: Sequence[tuple[str, str]], hits: torch.Tensor,
+                 groups: Mapping[str, set[tuple[str, str]]], *, layers=None,
+                 n_boot: int = 1000, alpha: float = 0.05, seed: int = 0) -> pd.DataFrame:
+    """Mean retrieval accuracy per layer over each group's pairs, with a bootstrap interval.
+
+    pairs, hits: from :func:`xlnb.metrics.all_pairs_hits` (``hits: [L, P, N]``). The
+    interval resamples sentences (each sentence's score is its mean hit over the group's
+    pairs; the candidate pool stays fixed), since with ~100 sentences the sentence sample is
+    the main source of chance variation. Columns ``group, layer, accuracy, ci_low, ci_high,
+    n_pairs``; empty groups are left out.
+    """
+    labels = list(range(hits.shape[0])) if layers is None else list(layers)
+    index = {pair: i for i, pair in enumerate(pairs)}
+    rows = []
+    for name, members in groups.items():
+        cols = [index[p] for p in sorted(members) if p in index]
+        if not cols:
             continue
-        mask = [(a, b) in pairs for a, b in zip(scores["src"], scores["tgt"])]
-        sub = scores[mask].groupby("layer")[value].agg(["mean", "size"]).reset_index()
-        sub = sub.rename(columns={"mean": value, "size": "n_pairs"})
-        sub.insert(0, "group", name)
-        frames.append(sub)
-    if not frames:
+        per_sentence = hits[:, cols, :].double().mean(dim=1).numpy()  # [L, N]
+        for label, scores in zip(labels, per_sentence):
+            est, low, high = bootstrap_ci(scores, n_boot=n_boot, alpha=alpha, seed=seed)
+            rows.append((name, label, est, low, high, len(cols)))
+    if not rows:
         raise ValueError("every group is empty")
-    return pd.concat(frames, ignore_index=True)
+    return pd.DataFrame(rows, columns=["group", "layer", "accuracy", "ci_low", "ci_high",
+                                       "n_pairs"])
+
+
+def peak_layers(curves: pd.DataFrame, value: str = "accuracy",
+                by: Sequence[str] = ("model", "group")) -> pd.DataFrame:
+    """The row of each curve at its highest ``value`` (where a curve peaks)."""
+    keys = [c for c in by if c in curves.columns]
+    best = curves.groupby(keys)[value].idxmax() if keys else [curves[value].idxmax()]
+    return curves.loc[np.asarray(best)].reset_index(drop=True)

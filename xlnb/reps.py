@@ -26,7 +26,8 @@ NEURON_KINDS = ("nas", "nav")
 def sentence_reps(model, tokenizer, sentences: Sequence[str], *, pooling: str = "mean",
                   layers: Sequence[int] | None = None, batch_size: int = 32,
                   max_length: int | None = None, exclude_special: bool = False,
-                  use_cache: bool = True) -> torch.Tensor:
+                  use_cache: bool = True, lazy: bool = False,
+                  store: str = "float16") -> torch.Tensor:
     """Pooled hidden states -> float32 ``[len(layers), N, d]`` (all: ``[n_layers + 1, N, d]``).
 
     Index 0 is the embedding output, index i the output of decoder block i (Hugging Face
@@ -36,6 +37,10 @@ def sentence_reps(model, tokenizer, sentences: Sequence[str], *, pooling: str = 
     exclude_special: leave BOS and other special tokens out of the pooled tokens. The
         papers' code keeps BOS (default False); on Gemma 3 270M, block 9, leaving it out
         doubles en-de retrieval, so notebooks say which they use.
+    use_cache, lazy, store: results are cached on disk (:mod:`xlnb.cache`) as scaled
+        float16 (``store="float32"`` keeps every bit); ``lazy=True`` returns a
+        :class:`xlnb.cache.CachedTensor` that reads layers from disk on indexing, so many
+        languages at paper scale need not fit in memory at once.
     """
     layers = _check_layers(layers, n_blocks(model) + 1, "representation index")
     if pooling not in POOLINGS:
@@ -47,20 +52,22 @@ def sentence_reps(model, tokenizer, sentences: Sequence[str], *, pooling: str = 
     return _extract(model, tokenizer, sentences, layers, reduce_factory, capture_residual,
                     key=dict(what="sentence_reps", pooling=pooling),
                     batch_size=batch_size, max_length=max_length,
-                    exclude_special=exclude_special, use_cache=use_cache)
+                    exclude_special=exclude_special, use_cache=use_cache, lazy=lazy,
+                    store=store)
 
 
 def neuron_states(model, tokenizer, sentences: Sequence[str], *, kind: str = "nas",
                   pooling: str = "weighted", layers: Sequence[int] | None = None,
                   batch_size: int = 32, max_length: int | None = None,
-                  exclude_special: bool = False, use_cache: bool = True) -> torch.Tensor:
+                  exclude_special: bool = False, use_cache: bool = True,
+                  lazy: bool = False, store: str = "float16") -> torch.Tensor:
     """FFN neuron states (NeuronXA §2.2) -> float32 ``[len(layers), N, d_ff]``.
 
     For block i (0-based, all blocks by default) the activation a = act_fn(gate_proj(x)),
     before the up-projection; ``nas`` = 1[a > 0] (binary neuron activation state),
     ``nav`` = |a| (absolute neuron activation value), pooled over tokens with ``pooling``
     (position-weighted by default, NeuronXA eq. 3). Needs a gated MLP (Llama, Qwen2,
-    Mistral, Gemma families).
+    Mistral, Gemma families). use_cache, lazy, store: as in :func:`sentence_reps`.
     """
     if kind not in NEURON_KINDS:
         raise ValueError(f"unknown neuron state kind {kind!r}; use one of {NEURON_KINDS}")
@@ -76,15 +83,16 @@ def neuron_states(model, tokenizer, sentences: Sequence[str], *, kind: str = "na
                     capture_ffn_activations, key=dict(what="neuron_states", kind=kind,
                                                       pooling=pooling),
                     batch_size=batch_size, max_length=max_length,
-                    exclude_special=exclude_special, use_cache=use_cache)
+                    exclude_special=exclude_special, use_cache=use_cache, lazy=lazy,
+                    store=store)
 
 
 def _extract(model, tokenizer, sentences, layers, reduce_factory, capture, *, key, batch_size,
-             max_length, exclude_special, use_cache):
+             max_length, exclude_special, use_cache, lazy, store):
     sentences = _check_sentences(sentences)
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    full_key = cache.cache_key(**key, model=cache.model_fingerprint(model),
+    full_key = cache.cache_key(**key, store=store, model=cache.model_fingerprint(model),
                                text=cache.text_digest(sentences), layers=layers,
                                max_length=max_length, exclude_special=exclude_special)
 
@@ -108,7 +116,7 @@ def _extract(model, tokenizer, sentences, layers, reduce_factory, capture, *, ke
         _check_finite(out, key["what"])
         return out
 
-    return cache.cached(full_key, compute, enabled=use_cache,
+    return cache.cached(full_key, compute, enabled=use_cache, lazy=lazy, store=store,
                         info=dict(key, n=len(sentences), layers=layers))
 
 

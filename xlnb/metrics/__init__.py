@@ -1,6 +1,12 @@
 """Alignment metrics: pure functions on tensors, one concept per module."""
 
-from xlnb.metrics.retrieval import all_pairs_retrieval, retrieval_accuracy
+from xlnb.metrics.retrieval import (
+    all_pairs_hits,
+    all_pairs_retrieval,
+    hits_table,
+    pivot_retrieval,
+    retrieval_accuracy,
+)
 from xlnb.metrics.anc import anc, neuron_correlations
 from xlnb.metrics.chance import chance_probability
 from xlnb.metrics.cka import linear_cka
@@ -15,7 +21,8 @@ from xlnb.metrics.mexa import (
 from xlnb.metrics.stats import bootstrap_ci, correlation
 from xlnb.metrics.svcca import canonical_correlations, svcca
 
-__all__ = ["retrieval_accuracy", "all_pairs_retrieval"]
+__all__ = ["retrieval_accuracy", "all_pairs_hits", "all_pairs_retrieval", "hits_table",
+            "pivot_retrieval"]
 __all__ += [
     "mutual_nn_score", "mutual_nn_from_similarity", "cosine_matrix", "layer_scores", "aggregate",
     "chance_probability", "linear_cka", "svcca", "canonical_correlations", "anc",

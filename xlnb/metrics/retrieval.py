@@ -34,38 +34,105 @@ def retrieval_accuracy(src: torch.Tensor, tgt: torch.Tensor, *, margin: str = "r
     return float(_hits(sim, margin, k)[0].double().mean())
 
 
-def all_pairs_retrieval(reps: Mapping[str, torch.Tensor], *, margin: str = "ratio", k: int = 4,
-                        layers=None) -> pd.DataFrame:
-    """Retrieval accuracy for all N(N-1) ordered language pairs at every layer.
+def all_pairs_hits(reps: Mapping[str, torch.Tensor], *, margin: str = "ratio", k: int = 4,
+                   memory_gb: float = 2.0, device=None):
+    """Per-query hits for all N(N-1) ordered language pairs at every layer.
 
-    reps: language -> ``[L, N, d]`` (e.g. from :func:`xlnb.reps.sentence_reps`), the same L
-    and N for every language; values may be loaded lazily (any Mapping works). layers: labels
-    of the L rows (default 0..L-1). Each unordered pair's similarity matrix is computed once,
-    batched over layers, and serves both directions. Returns a tidy DataFrame with columns
-    ``layer, src, tgt, accuracy``.
+    reps: language -> ``[L, N, d]`` (:func:`xlnb.reps.sentence_reps`), the same shape for
+    every language. Values may be lazy (a :class:`xlnb.cache.CachedTensor` or anything with
+    ``.shape`` and row slicing): layers are read a chunk at a time, the chunk sized so that
+    all languages' rows of it stay under ``memory_gb``. Within a chunk each language is
+    normalised once and each unordered pair's similarity matrix serves both directions.
+    Returns ``(pairs, hits)``: the ordered ``(src, tgt)`` pairs and bool ``[L, P, N]``,
+    True where query n of ``src`` retrieves its translation in ``tgt``.
     """
     langs = list(reps)
     if len(langs) < 2:
         raise ValueError(f"need at least two languages, got {langs}")
-    shapes = {lang: tuple(reps[lang].shape) for lang in langs}
-    if len(set(shapes.values())) != 1 or len(next(iter(shapes.values()))) != 3:
-        raise ValueError(f"every language needs the same [L, N, d] shape, got {shapes}")
-    n_layers = shapes[langs[0]][0]
+    pairs = [(a, b) for a, b in itertools.combinations(langs, 2)]
+    pairs = [p for a, b in pairs for p in ((a, b), (b, a))]
+    chunks = []
+    for _, chunk in _layer_chunks(reps, None, margin, k, memory_gb, device):
+        per_pair = []
+        for a, b in itertools.combinations(langs, 2):
+            per_pair += _pair_hits(chunk[a], chunk[b], margin, k)  # [c, N] each
+        chunks.append(torch.stack(per_pair, dim=1).cpu())  # [c, P, N]
+    return pairs, torch.cat(chunks)
+
+
+def all_pairs_retrieval(reps: Mapping[str, torch.Tensor], *, margin: str = "ratio", k: int = 4,
+                        layers=None, memory_gb: float = 2.0, device=None) -> pd.DataFrame:
+    """Retrieval accuracy for all N(N-1) ordered language pairs at every layer (MidAlign §2):
+    a tidy DataFrame with columns ``layer, src, tgt, accuracy``. layers: labels of the L
+    rows (default 0..L-1); the rest as in :func:`all_pairs_hits`."""
+    pairs, hits = all_pairs_hits(reps, margin=margin, k=k, memory_gb=memory_gb, device=device)
+    return hits_table(pairs, hits, layers=layers)
+
+
+def hits_table(pairs, hits: torch.Tensor, *, layers=None) -> pd.DataFrame:
+    """``(pairs, hits [L, P, N])`` from :func:`all_pairs_hits` -> accuracy per layer and
+    ordered pair: columns ``layer, src, tgt, accuracy``."""
+    labels = _labels(layers, hits.shape[0])
+    acc = hits.double().mean(dim=2)  # [L, P]
+    rows = [(label, a, b, acc[li, pi].item()) for li, label in enumerate(labels)
+            for pi, (a, b) in enumerate(pairs)]
+    return pd.DataFrame(rows, columns=["layer", "src", "tgt", "accuracy"])
+
+
+def _labels(layers, n_layers: int) -> list:
     labels = list(range(n_layers)) if layers is None else list(layers)
     if len(labels) != n_layers:
         raise ValueError(f"{len(labels)} layer labels for {n_layers} layers")
+    return labels
+
+
+def pivot_retrieval(reps: Mapping[str, torch.Tensor], pivot: str = "en", *,
+                    margin: str = "ratio", k: int = 4, layers=None, memory_gb: float = 2.0,
+                    device=None) -> pd.DataFrame:
+    """Retrieval between a pivot and every other language, in three directions (NeuronXA
+    Table 1): ``pivot_to_xx`` (pivot queries), ``xx_to_pivot`` and ``bidirectional`` (a
+    sentence counts only when both directions retrieve it). Columns ``layer, lang,
+    direction, accuracy``. Arguments as in :func:`all_pairs_retrieval`."""
+    if pivot not in reps:
+        raise ValueError(f"pivot {pivot!r} is not among the languages {list(reps)}")
+    others = [lang for lang in reps if lang != pivot]
+    if not others:
+        raise ValueError("need at least one language besides the pivot")
     rows = []
-    for a, b in itertools.combinations(langs, 2):
-        rep_a, rep_b = reps[a], reps[b]  # load once: values may be lazy
-        for layer in range(n_layers):
-            _check_pair(rep_a[layer], rep_b[layer], margin, k)
-        sim = _cosine(rep_a.double(), rep_b.double())  # [L, N, N]
-        forward = _hits(sim, margin, k).double().mean(dim=1)
-        backward = _hits(sim.transpose(1, 2), margin, k).double().mean(dim=1)
-        for layer, fwd, bwd in zip(labels, forward.tolist(), backward.tolist()):
-            rows.append((layer, a, b, fwd))
-            rows.append((layer, b, a, bwd))
-    return pd.DataFrame(rows, columns=["layer", "src", "tgt", "accuracy"])
+    for labels, chunk in _layer_chunks(reps, layers, margin, k, memory_gb, device):
+        for lang in others:
+            fwd, bwd = _pair_hits(chunk[pivot], chunk[lang], margin, k)
+            scores = {"pivot_to_xx": fwd, "xx_to_pivot": bwd, "bidirectional": fwd & bwd}
+            for direction, hits in scores.items():
+                for layer, acc in zip(labels, hits.double().mean(1).tolist()):
+                    rows.append((layer, lang, direction, acc))
+    return pd.DataFrame(rows, columns=["layer", "lang", "direction", "accuracy"])
+
+
+def _layer_chunks(reps, layers, margin, k, memory_gb, device):
+    """Yield ``(labels, {lang: normalised float32 [c, N, d]})`` over chunks of layers."""
+    shapes = {lang: tuple(reps[lang].shape) for lang in reps}
+    if len(set(shapes.values())) != 1 or len(next(iter(shapes.values()))) != 3:
+        raise ValueError(f"every language needs the same [L, N, d] shape, got {shapes}")
+    n_layers, n, d = next(iter(shapes.values()))
+    labels = _labels(layers, n_layers)
+    _check_options(margin, k, n)
+    per_layer = 4 * (len(shapes) * n * d + 4 * n * n)  # languages' rows + similarity temps
+    step = max(1, min(n_layers, int(memory_gb * 2**30 // per_layer)))
+    for start in range(0, n_layers, step):
+        chunk = {}
+        for lang in reps:
+            rows = torch.as_tensor(reps[lang][start:start + step]).to(device=device,
+                                                                       dtype=torch.float32)
+            _check_finite(rows, lang)
+            chunk[lang] = torch.nn.functional.normalize(rows, dim=-1)
+        yield labels[start:start + step], chunk
+
+
+def _pair_hits(x: torch.Tensor, y: torch.Tensor, margin: str, k: int):
+    """Normalised ``x, y [c, N, d]`` -> bool ``[c, N]`` hits x -> y and y -> x."""
+    sim = x @ y.transpose(1, 2)  # [c, N, N], computed once for both directions
+    return [_hits(sim, margin, k), _hits(sim.transpose(1, 2), margin, k)]
 
 
 def _cosine(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -89,20 +156,27 @@ def _hits(sim: torch.Tensor, margin: str, k: int) -> torch.Tensor:
     return torch.gather(top_idx, 2, best).squeeze(2) == gold
 
 
-def _check_pair(src: torch.Tensor, tgt: torch.Tensor, margin: str, k: int) -> None:
+def _check_options(margin: str, k: int, n: int) -> None:
     if margin not in MARGINS:
         raise ValueError(f"unknown margin {margin!r}; use one of {MARGINS}")
+    if n == 0:
+        raise ValueError("no sentences to retrieve among")
+    if margin == "ratio" and not 1 <= k <= n:
+        raise ValueError(f"k={k} must be between 1 and the number of candidates ({n})")
+
+
+def _check_finite(t: torch.Tensor, name: str) -> None:
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+
+
+def _check_pair(src: torch.Tensor, tgt: torch.Tensor, margin: str, k: int) -> None:
     if not isinstance(src, torch.Tensor) or not isinstance(tgt, torch.Tensor):
         raise TypeError(f"src and tgt must be tensors, got {type(src).__name__}, "
                         f"{type(tgt).__name__}")
     if src.dim() != 2 or src.shape != tgt.shape:
         raise ValueError(f"src and tgt must both be [N, d] of one shape, got {tuple(src.shape)} "
                          f"and {tuple(tgt.shape)}")
-    if src.shape[0] == 0:
-        raise ValueError("src and tgt are empty")
-    if margin == "ratio" and not 1 <= k <= src.shape[0]:
-        raise ValueError(f"k={k} must be between 1 and the number of candidates "
-                         f"({src.shape[0]})")
-    for name, t in (("src", src), ("tgt", tgt)):
-        if not torch.isfinite(t).all():
-            raise ValueError(f"{name} contains NaN or infinite values")
+    _check_options(margin, k, src.shape[0])
+    _check_finite(src, "src")
+    _check_finite(tgt, "tgt")
