@@ -31,7 +31,7 @@ def retrieval_accuracy(src: torch.Tensor, tgt: torch.Tensor, *, margin: str = "r
     """
     _check_pair(src, tgt, margin, k)
     sim = _cosine(src[None].double(), tgt[None].double())  # [1, N, N]
-    return float(_hits(sim, margin, k)[0].double().mean())
+    return float(_both_hits(sim, margin, k)[0][0].double().mean())
 
 
 def all_pairs_hits(reps: Mapping[str, torch.Tensor], *, margin: str = "ratio", k: int = 4,
@@ -131,8 +131,7 @@ def _layer_chunks(reps, layers, margin, k, memory_gb, device):
 
 def _pair_hits(x: torch.Tensor, y: torch.Tensor, margin: str, k: int):
     """Normalised ``x, y [c, N, d]`` -> bool ``[c, N]`` hits x -> y and y -> x."""
-    sim = x @ y.transpose(1, 2)  # [c, N, N], computed once for both directions
-    return [_hits(sim, margin, k), _hits(sim.transpose(1, 2), margin, k)]
+    return _both_hits(x @ y.transpose(1, 2), margin, k)  # [c, N, N], once for both
 
 
 def _cosine(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -142,18 +141,28 @@ def _cosine(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return x @ y.transpose(1, 2)
 
 
-def _hits(sim: torch.Tensor, margin: str, k: int) -> torch.Tensor:
-    """``sim [L, N, M]`` (queries x candidates) -> bool ``[L, N]``: query i retrieves i."""
+def _both_hits(sim: torch.Tensor, margin: str, k: int):
+    """``sim [c, N, N]`` (rows: x queries, columns: y) -> hits x -> y and y -> x, ``[c, N]``.
+
+    The k nearest neighbours along rows and along columns are computed once and serve
+    both directions: each is one direction's candidate list and the other's margin term.
+    """
     gold = torch.arange(sim.shape[1], device=sim.device)
     if margin == "cosine":
-        return sim.argmax(dim=2) == gold
-    top_sim, top_idx = sim.topk(k, dim=2)  # the query's k nearest candidates   [L, N, k]
-    query_nn = top_sim.mean(dim=2)  # mean cos of each query to its k NN        [L, N]
-    cand_nn = sim.topk(k, dim=1).values.mean(dim=1)  # each candidate's k NN    [L, M]
-    denom = (query_nn[:, :, None] + torch.gather(
-        cand_nn[:, None, :].expand(-1, sim.shape[1], -1), 2, top_idx)) / 2
-    best = (top_sim / denom).argmax(dim=2, keepdim=True)
-    return torch.gather(top_idx, 2, best).squeeze(2) == gold
+        return [sim.argmax(dim=2) == gold, sim.argmax(dim=1) == gold]
+    row_sim, row_idx = sim.topk(k, dim=2)  # x's k nearest y          [c, N, k]
+    col_sim, col_idx = sim.topk(k, dim=1)  # y's k nearest x          [c, k, N]
+    x_nn, y_nn = row_sim.mean(dim=2), col_sim.mean(dim=1)  # mean cos to k NN   [c, N]
+    forward = _pick(row_sim, row_idx, x_nn, y_nn) == gold
+    backward = _pick(col_sim.transpose(1, 2), col_idx.transpose(1, 2), y_nn, x_nn) == gold
+    return [forward, backward]
+
+
+def _pick(top_sim, top_idx, query_nn, cand_nn):
+    """Among each query's k candidates, the one with the best ratio margin -> ``[c, N]``."""
+    cand = torch.gather(cand_nn, 1, top_idx.reshape(top_idx.shape[0], -1)).view_as(top_idx)
+    margin = top_sim / ((query_nn[..., None] + cand) / 2)  # Artetxe & Schwenk eq. 2, ratio
+    return torch.gather(top_idx, 2, margin.argmax(dim=2, keepdim=True)).squeeze(2)
 
 
 def _check_options(margin: str, k: int, n: int) -> None:
