@@ -130,7 +130,7 @@ def token_heatmaps(panels: list[dict]):
         ax.set_yticks(list(ticks), shown, fontsize=6, fontfamily=family)
         ax.set_title(p["title"], fontsize=9)
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04,
-                     label="cosine (colour range: off-diagonal min to max)")
+                     label="cosine (off-diagonal range)")
     fig.tight_layout()
     return fig
 
