@@ -186,9 +186,10 @@ def retrieval_layer_figure(per_layer: pd.DataFrame, *, title: str | None = None)
     """Mean accuracy over each group's languages per layer (one panel per group), one colour
     per representation and one line style per BOS variant. per_layer: rows of
     :func:`layer_accuracy` for one direction, with ``representation`` and ``bos``."""
-    data = per_layer.assign(accuracy=per_layer["accuracy"] * 100)
+    data = per_layer.assign(accuracy=per_layer["accuracy"] * 100).rename(
+        columns={"bos": "BOS token"})
     grid = sns.relplot(data=data, x="layer", y="accuracy", col="group", hue="representation",
-                       style="bos" if "bos" in data else None, kind="line", marker="o",
+                       style="BOS token" if "BOS token" in data else None, kind="line", marker="o",
                        errorbar=None, height=3.4, aspect=1.15,
                        facet_kws=dict(sharey=True))
     for ax in grid.axes.flat:
