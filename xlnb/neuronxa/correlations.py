@@ -1,0 +1,287 @@
+"""Per-language alignment scores joined with downstream accuracy, and their correlations
+(NeuronXA §4.3, Tables 3 and 4; App. C.2, Tables 8-10).
+
+The paper scores every language against English with MEXA (hidden states), NASCA (NAS
+neuron states) and NAVCA (NAV neuron states), each under weighted (eq. 3), mean and last
+pooling, plus the baselines CKA, SVCCA and ANC; a score is the mean over layers of the
+per-layer score (§2.2, "mean pooling over multiple layers"). It then reports, per model
+and benchmark, the Pearson correlation across languages between a score and accuracy.
+
+Layers: all L decoder blocks for every method. For neuron states that is block i's FFN
+activation; for hidden states the output of block i (representation index i, the embedding
+output, index 0, is left out), so every method averages over the same L blocks. The
+baselines use hidden states with ``baseline_pooling`` (weighted by default; the paper does
+not say which representation they use).
+
+Downstream accuracy comes either from :func:`xlnb.evaluate.evaluate_task` (k-shot
+log-likelihood, with a bootstrap interval over items) or from lm-evaluation-harness results
+(:func:`lm_eval_accuracy`; Belebele, m-ARC and m-MMLU in the paper).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xlnb.alignment import aggregate_layers, pivot_scores
+from xlnb.data import get_language
+from xlnb.metrics import bootstrap_ci, correlation
+
+__all__ = ["METHODS", "BASELINES", "POOLINGS", "resolve_data_path", "score_reps",
+           "alignment_scores", "downstream_accuracy", "lm_eval_accuracy", "join_accuracy",
+           "correlation_table", "correlation_figure"]
+
+# method -> (representation kind for language_reps, score for pivot_scores)
+METHODS = {"mexa": ("hidden", "mutual_nn"), "nasca": ("nas", "mutual_nn"),
+           "navca": ("nav", "mutual_nn")}
+BASELINES = {"cka": ("hidden", "cka"), "svcca": ("hidden", "svcca"), "anc": ("hidden", "anc")}
+POOLINGS = ("weighted", "mean", "last")
+SCORE_COLUMNS = ["lang", "method", "pooling", "value"]
+
+
+def resolve_data_path(path, *, roots=None) -> Path | None:
+    """Where a local data folder or file ``path`` is, or ``None`` when it is missing.
+
+    An absolute path is taken as is. A relative one (the demo's ``../shared/data/xnli``)
+    is tried against each of ``roots``, default: the project root
+    (:func:`xlnb.paths.project_root`) and the checkout this package was installed from, so
+    data sitting beside the repository is found wherever the notebook runs. ``None`` in,
+    ``None`` out (callers read ``None`` as "use the hub" or "skip").
+    """
+    if path is None:
+        return None
+    if not isinstance(path, (str, Path)) or not str(path).strip():
+        raise ValueError(f"path must be a non-empty string or None, got {path!r}")
+    p = Path(path).expanduser()
+    if p.is_absolute():
+        return p if p.exists() else None
+    if roots is None:
+        from xlnb.paths import project_root
+        roots = [project_root(), Path(__file__).resolve().parents[2]]
+    for root in roots:
+        candidate = (Path(root) / p).resolve()
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _check_names(names, known: dict, what: str) -> list[str]:
+    names = list(names)
+    bad = [n for n in names if n not in known]
+    if bad:
+        raise ValueError(f"unknown {what} {bad}; use some of {sorted(known)}")
+    return names
+
+
+def score_reps(reps: dict, pivot: str = "en", *, how: str = "mean",
+               **score_kwargs) -> pd.DataFrame:
+    """Layer-aggregated pivot scores of already extracted representations.
+
+    reps: ``(method, pooling) -> {lang: [L, N, d]}``, method in :data:`METHODS` or
+    :data:`BASELINES`, rows of every language the same sentences. Each language other than
+    ``pivot`` gets the method's score per layer (:func:`xlnb.alignment.pivot_scores`),
+    aggregated over layers with ``how`` (``mean``, the paper; or ``max``).
+    Returns columns ``lang, method, pooling, value`` (one row per language x key).
+    """
+    known = {**METHODS, **BASELINES}
+    frames = []
+    for (method, pooling), by_lang in reps.items():
+        _check_names([method], known, "method")
+        per_layer = pivot_scores(by_lang, pivot, score=known[method][1], **score_kwargs)
+        agg = aggregate_layers(per_layer, how).drop(columns="score")
+        frames.append(agg.assign(method=method, pooling=pooling))
+    if not frames:
+        raise ValueError("reps is empty: give at least one (method, pooling)")
+    return pd.concat(frames, ignore_index=True)[SCORE_COLUMNS]
+
+
+def _extraction_plan(model, methods, poolings, baselines, baseline_pooling) -> dict:
+    """``(method, pooling) -> (kind, layers)``: which representations to extract."""
+    from xlnb.arch import n_blocks
+
+    n = n_blocks(model)
+    layers = {"hidden": list(range(1, n + 1)), "nas": None, "nav": None}  # L blocks each
+    plan = {(m, p): METHODS[m] for m in _check_names(methods, METHODS, "method")
+            for p in poolings}
+    plan.update({(b, baseline_pooling): BASELINES[b]
+                 for b in _check_names(baselines, BASELINES, "baseline")})
+    bad = sorted({p for _, p in plan} - set(POOLINGS))
+    if bad:
+        raise ValueError(f"unknown pooling {bad}; use some of {POOLINGS}")
+    return {key: (kind, layers[kind]) for key, (kind, _) in plan.items()}
+
+
+def alignment_scores(model, tokenizer, texts: dict, *, pivot: str = "en",
+                     methods=tuple(METHODS), poolings=POOLINGS, baselines=tuple(BASELINES),
+                     baseline_pooling: str = "weighted", how: str = "mean",
+                     **extract_kwargs) -> pd.DataFrame:
+    """Every method x pooling score of every language against ``pivot`` (Tables 3, 4, 8-10).
+
+    texts: ``{lang: [sentence] * N}`` line-aligned (:func:`xlnb.data.load_parallel`),
+    including ``pivot``. extract_kwargs go to :func:`xlnb.layerwise.language_reps`
+    (batch_size, max_length, exclude_special). Representations are extracted once per
+    (kind, pooling), lazily from the disk cache. Returns :func:`score_reps`'s table.
+    """
+    from xlnb.layerwise import language_reps
+
+    if pivot not in texts:
+        raise ValueError(f"pivot {pivot!r} is not among the languages {list(texts)}")
+    plan = _extraction_plan(model, methods, poolings, baselines, baseline_pooling)
+    extracted, reps = {}, {}
+    for key, (kind, layers) in plan.items():
+        spec = (kind, key[1])
+        if spec not in extracted:
+            extracted[spec] = language_reps(model, tokenizer, texts, kind=kind, pooling=key[1],
+                                            layers=layers, lazy=True, **extract_kwargs)
+        reps[key] = extracted[spec]
+    return score_reps(reps, pivot, how=how)
+
+
+def downstream_accuracy(model, tokenizer, task: str, langs, *, n_boot: int = 1000,
+                        seed: int = 0, dtype=None, **task_kwargs) -> pd.DataFrame:
+    """k-shot log-likelihood accuracy of ``task`` per language, with a bootstrap interval.
+
+    task_kwargs go to :func:`xlnb.evaluate.evaluate_task` (k_shot, n, path, split, ...).
+    dtype: cast the model (in place) before scoring, e.g. ``"bfloat16"``, which halves the
+    time on CPUs with bf16 units (a vocabulary of 262k makes the output layer dominate).
+    The 95 % interval resamples items (:func:`xlnb.metrics.bootstrap_ci`). Returns columns
+    ``lang, benchmark, value, ci_low, ci_high, n``.
+    """
+    from xlnb.evaluate import evaluate_task
+
+    if dtype is not None:
+        from xlnb.device import resolve_dtype
+
+        model = model.to(resolve_dtype(dtype, next(model.parameters()).device))
+    rows = []
+    for lang in langs:
+        result = evaluate_task(model, tokenizer, task, lang, seed=seed, **task_kwargs)
+        acc, low, high = bootstrap_ci(result["items"]["correct"].to_numpy(), n_boot=n_boot,
+                                      seed=seed)
+        rows.append(dict(lang=lang, benchmark=task, value=acc, ci_low=low, ci_high=high,
+                         n=result["n"]))
+    return pd.DataFrame(rows, columns=["lang", "benchmark", "value", "ci_low", "ci_high", "n"])
+
+
+def _benchmark(task: str, language: str) -> str:
+    """``belebele_deu_Latn`` -> ``belebele``, ``arc_de`` -> ``arc``, ``m_mmlu_de`` -> ``m_mmlu``."""
+    return task[: -len(language) - 1] if task.endswith("_" + language) else task
+
+
+def lm_eval_accuracy(path, langs, *, benchmarks=None, metric: str = "acc",
+                     model: str | None = None) -> pd.DataFrame:
+    """Per-language ``metric`` of lm-evaluation-harness results, keyed by the caller's codes.
+
+    path: a results JSON or a folder of them (:func:`xlnb.evaluate.read_lm_eval_results`).
+    langs: the alignment languages in any code :func:`xlnb.data.get_language` reads; a task
+    counts when its language suffix (``belebele_deu_Latn``, ``arc_de``, ``m_mmlu_de``) is
+    one of them. benchmarks: task names without the suffix to keep (default all). model:
+    keep the results of this model only (lm-eval's ``pretrained=`` / ``model_name``), so one
+    folder can hold the runs of several models.
+    Returns ``lang, benchmark, value, ci_low, ci_high, n``; the interval is value +- 1.96
+    stderr when lm-eval reports one.
+    """
+    from xlnb.evaluate import read_lm_eval_results
+
+    wanted = {get_language(code).iso1: code for code in langs}
+    table = read_lm_eval_results(path)
+    table = table[(table.metric == metric) & table.language.notna()]
+    if model is not None:
+        table = table[table.model == model]
+    rows = []
+    for rec in table.itertuples():
+        try:
+            code = wanted.get(get_language(rec.language).iso1)
+        except LookupError:
+            continue
+        bench = _benchmark(rec.task, rec.language)
+        if code is None or (benchmarks is not None and bench not in benchmarks):
+            continue
+        half = 1.96 * rec.stderr if np.isfinite(rec.stderr) else np.nan
+        rows.append(dict(lang=code, benchmark=bench, value=rec.value, ci_low=rec.value - half,
+                         ci_high=rec.value + half, n=np.nan))
+    if not rows:
+        who = f" of model {model!r}" if model is not None else ""
+        raise ValueError(f"{path}: no {metric!r} results{who} for the languages {list(langs)}")
+    return pd.DataFrame(rows).drop_duplicates(["lang", "benchmark"], keep="last")
+
+
+def join_accuracy(scores: pd.DataFrame, accuracy: pd.DataFrame) -> pd.DataFrame:
+    """One row per language x method x pooling x benchmark: ``score`` beside ``accuracy``.
+
+    scores: :func:`alignment_scores` output (plus optional ``model``); accuracy:
+    :func:`downstream_accuracy` / :func:`lm_eval_accuracy` output (plus optional ``model``).
+    Languages missing on either side are dropped.
+    """
+    keys = ["lang"] + (["model"] if "model" in scores and "model" in accuracy else [])
+    acc = accuracy.rename(columns={"value": "accuracy"})
+    return scores.rename(columns={"value": "score"}).merge(acc, on=keys, how="inner")
+
+
+def correlation_table(joined: pd.DataFrame, methods=("pearson", "spearman")) -> pd.DataFrame:
+    """Correlation across languages of score and accuracy, per (model,) benchmark, method,
+    pooling: columns ``[model,] benchmark, method, pooling, stat, r, p, n_langs``.
+
+    joined: :func:`join_accuracy` output. A group with fewer than 3 languages or a constant
+    score gets NaN (and is kept, so a reader sees it), not an error.
+    """
+    keys = [k for k in ("model", "benchmark", "method", "pooling") if k in joined]
+    rows = []
+    for key, part in joined.groupby(keys, sort=False):
+        for stat in methods:
+            try:
+                r, p = correlation(part["score"].to_numpy(), part["accuracy"].to_numpy(), stat)
+            except ValueError:
+                r, p = np.nan, np.nan
+            rows.append((*key, stat, r, p, len(part)))
+    return pd.DataFrame(rows, columns=keys + ["stat", "r", "p", "n_langs"])
+
+
+def _label(method: str, pooling: str) -> str:
+    return f"{method.upper()} {pooling}" if method in METHODS else method.upper()
+
+
+def correlation_figure(scores: pd.DataFrame, corr: pd.DataFrame | None = None,
+                       joined: pd.DataFrame | None = None, *, highlight=("nasca", "weighted")):
+    """(a) per-language scores, one row per method x pooling; (b) Pearson r per benchmark;
+    (c) ``highlight``'s score against accuracy per language. (b) and (c) only when given.
+    Inputs: :func:`alignment_scores`, :func:`correlation_table`, :func:`join_accuracy`
+    (first model, when several). Returns the matplotlib Figure."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    first = (lambda df: df[df.model == df.model.iloc[0]] if "model" in df else df)
+    panels = 1 + (corr is not None) + (joined is not None)
+    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.6), squeeze=False)
+    sc = first(scores).assign(config=lambda d: [_label(m, p) for m, p in zip(d.method, d.pooling)])
+    order = list(dict.fromkeys(sc.config))
+    sns.heatmap(sc.pivot(index="config", columns="lang", values="value").loc[order], annot=True,
+                fmt=".2f", cmap="viridis", vmin=0, vmax=1, ax=axes[0, 0], cbar=False)
+    axes[0, 0].set(title="(a) alignment score (layer mean)", xlabel="", ylabel="")
+    if corr is not None:
+        pe = first(corr)[first(corr).stat == "pearson"]
+        pe = pe.assign(config=[_label(m, p) for m, p in zip(pe.method, pe.pooling)])
+        r = pe.pivot(index="config", columns="benchmark", values="r").loc[order]
+        p = pe.pivot(index="config", columns="benchmark", values="p").loc[order]
+        text = r.round(2).astype(str) + "\n(p " + p.round(2).astype(str) + ")"
+        sns.heatmap(r, annot=text, fmt="", cmap="RdBu_r", vmin=-1, vmax=1, ax=axes[0, 1],
+                    annot_kws={"fontsize": 7})
+        axes[0, 1].set(title=f"(b) Pearson r over {int(pe.n_langs.max())} languages",
+                       xlabel="", ylabel="")
+    if joined is not None:
+        ax = axes[0, -1]
+        pts = first(joined)
+        pts = pts[(pts.method == highlight[0]) & (pts.pooling == highlight[1])]
+        pts = pts[pts.benchmark == pts.benchmark.iloc[0]]
+        err = np.vstack([pts.accuracy - pts.ci_low, pts.ci_high - pts.accuracy])
+        ax.errorbar(pts.score, pts.accuracy, yerr=err, fmt="o", capsize=3)
+        for rec in pts.itertuples():
+            ax.annotate(rec.lang, (rec.score, rec.accuracy), xytext=(4, 4),
+                        textcoords="offset points")
+        ax.set(xlabel=f"{_label(*highlight)} score", ylabel=f"{pts.benchmark.iloc[0]} accuracy",
+               title="(c) score vs accuracy (95% CI)")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
