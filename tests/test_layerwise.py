@@ -48,7 +48,8 @@ def test_peak_layers():
 
 def test_language_reps_kinds():
     model, tok = load_model("tiny-llama")
-    texts = {"en": ["Good morning.", "The cat sleeps."], "de": ["Guten Morgen.", "Die Katze schläft."]}
+    texts = {"en": ["Good morning.", "The cat sleeps."],
+             "de": ["Guten Morgen.", "Die Katze schläft."]}
     hidden = language_reps(model, tok, texts, use_cache=False)
     nas = language_reps(model, tok, texts, kind="nas", layers=[1], use_cache=False)
     assert hidden["en"].shape == (5, 2, 64) and nas["de"].shape == (1, 2, 128)

@@ -53,7 +53,8 @@ def test_unknown_parameter_is_rejected_before_the_kernel_starts(project):
         run.run_notebook("midalign/fig1a_layer_retrieval", "smoke", {"n_sentencs": 5})
     with pytest.raises(TypeError, match="n_sentences"):
         run.run_notebook("midalign/fig1a_layer_retrieval", "smoke", {"n_sentences": "many"})
-    assert not (project / "runs" / "smoke" / "midalign" / "fig1a_layer_retrieval.failed.ipynb").exists()
+    runs = project / "runs" / "smoke" / "midalign"
+    assert not (runs / "fig1a_layer_retrieval.failed.ipynb").exists()
 
 
 @pytest.mark.slow
@@ -83,4 +84,5 @@ def test_fig1a_numbers_are_sane(project):
     pd.testing.assert_series_equal(everything.value, by_hand, check_names=False)
     from_sw = pairs[pairs.src == "sw"].groupby("layer").accuracy.mean()
     pd.testing.assert_series_equal(low.value, from_sw, check_names=False)
-    assert (curves.ci_low <= curves.value + 1e-12).all() and (curves.value <= curves.ci_high + 1e-12).all()
+    assert (curves.ci_low <= curves.value + 1e-12).all()
+    assert (curves.value <= curves.ci_high + 1e-12).all()

@@ -58,7 +58,8 @@ def load_model(name: str, *, load_in_4bit: bool = False, dtype=None, device=None
             model = model.to(device=device, dtype=dtype)
         return model.eval(), tokenizer
     if name.startswith("tiny-"):
-        raise LookupError(f"unknown model alias {name!r}; built-in aliases are {', '.join(ALIASES)}")
+        raise LookupError(f"unknown model alias {name!r}; "
+                          f"built-in aliases are {', '.join(ALIASES)}")
     path = _gemma_270m_dir() if name == GEMMA_ALIAS else name
     return _from_pretrained(path, load_in_4bit=load_in_4bit, dtype=dtype, device=device,
                             trust_remote_code=trust_remote_code,
@@ -109,7 +110,8 @@ def bnb_config(device: torch.device):
         from transformers import BitsAndBytesConfig
         import bitsandbytes  # noqa: F401
     except ImportError as err:
-        raise ImportError("4-bit loading needs bitsandbytes: pip install 'bitsandbytes>=0.46'") from err
+        raise ImportError(
+            "4-bit loading needs bitsandbytes: pip install 'bitsandbytes>=0.46'") from err
     compute = resolve_dtype(None, device) if device.type == "cuda" else torch.float32
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
                               bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=compute)
