@@ -13,21 +13,21 @@ output, index 0, is left out), so every method averages over the same L blocks. 
 baselines use hidden states with ``baseline_pooling`` (weighted by default; the paper does
 not say which representation they use).
 
-Downstream accuracy comes either from :func:`xlnb.evaluate.evaluate_task` (k-shot
-log-likelihood, with a bootstrap interval over items) or from lm-evaluation-harness results
-(:func:`lm_eval_accuracy`; Belebele, m-ARC and m-MMLU in the paper).
+Downstream accuracy comes from :mod:`xlnb.neuronxa.downstream`.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from xlnb.alignment import aggregate_layers, pivot_scores
-from xlnb.data import get_language
-from xlnb.metrics import bootstrap_ci, correlation
+from xlnb.metrics import correlation
+from xlnb.neuronxa.downstream import (  # noqa: F401 - re-exported for callers of this module
+    downstream_accuracy,
+    lm_eval_accuracy,
+    resolve_data_path,
+)
 
 __all__ = ["METHODS", "BASELINES", "POOLINGS", "resolve_data_path", "score_reps",
            "alignment_scores", "downstream_accuracy", "lm_eval_accuracy", "join_accuracy",
@@ -39,32 +39,6 @@ METHODS = {"mexa": ("hidden", "mutual_nn"), "nasca": ("nas", "mutual_nn"),
 BASELINES = {"cka": ("hidden", "cka"), "svcca": ("hidden", "svcca"), "anc": ("hidden", "anc")}
 POOLINGS = ("weighted", "mean", "last")
 SCORE_COLUMNS = ["lang", "method", "pooling", "value"]
-
-
-def resolve_data_path(path, *, roots=None) -> Path | None:
-    """Where a local data folder or file ``path`` is, or ``None`` when it is missing.
-
-    An absolute path is taken as is. A relative one (the demo's ``../shared/data/xnli``)
-    is tried against each of ``roots``, default: the project root
-    (:func:`xlnb.paths.project_root`) and the checkout this package was installed from, so
-    data sitting beside the repository is found wherever the notebook runs. ``None`` in,
-    ``None`` out (callers read ``None`` as "use the hub" or "skip").
-    """
-    if path is None:
-        return None
-    if not isinstance(path, (str, Path)) or not str(path).strip():
-        raise ValueError(f"path must be a non-empty string or None, got {path!r}")
-    p = Path(path).expanduser()
-    if p.is_absolute():
-        return p if p.exists() else None
-    if roots is None:
-        from xlnb.paths import project_root
-        roots = [project_root(), Path(__file__).resolve().parents[2]]
-    for root in roots:
-        candidate = (Path(root) / p).resolve()
-        if candidate.exists():
-            return candidate
-    return None
 
 
 def _check_names(names, known: dict, what: str) -> list[str]:
@@ -137,75 +111,6 @@ def alignment_scores(model, tokenizer, texts: dict, *, pivot: str = "en",
                                             layers=layers, lazy=True, **extract_kwargs)
         reps[key] = extracted[spec]
     return score_reps(reps, pivot, how=how)
-
-
-def downstream_accuracy(model, tokenizer, task: str, langs, *, n_boot: int = 1000,
-                        seed: int = 0, dtype=None, **task_kwargs) -> pd.DataFrame:
-    """k-shot log-likelihood accuracy of ``task`` per language, with a bootstrap interval.
-
-    task_kwargs go to :func:`xlnb.evaluate.evaluate_task` (k_shot, n, path, split, ...).
-    dtype: cast the model (in place) before scoring, e.g. ``"bfloat16"``, which halves the
-    time on CPUs with bf16 units (a vocabulary of 262k makes the output layer dominate).
-    The 95 % interval resamples items (:func:`xlnb.metrics.bootstrap_ci`). Returns columns
-    ``lang, benchmark, value, ci_low, ci_high, n``.
-    """
-    from xlnb.evaluate import evaluate_task
-
-    if dtype is not None:
-        from xlnb.device import resolve_dtype
-
-        model = model.to(resolve_dtype(dtype, next(model.parameters()).device))
-    rows = []
-    for lang in langs:
-        result = evaluate_task(model, tokenizer, task, lang, seed=seed, **task_kwargs)
-        acc, low, high = bootstrap_ci(result["items"]["correct"].to_numpy(), n_boot=n_boot,
-                                      seed=seed)
-        rows.append(dict(lang=lang, benchmark=task, value=acc, ci_low=low, ci_high=high,
-                         n=result["n"]))
-    return pd.DataFrame(rows, columns=["lang", "benchmark", "value", "ci_low", "ci_high", "n"])
-
-
-def _benchmark(task: str, language: str) -> str:
-    """``belebele_deu_Latn`` -> ``belebele``, ``arc_de`` -> ``arc``, ``m_mmlu_de`` -> ``m_mmlu``."""
-    return task[: -len(language) - 1] if task.endswith("_" + language) else task
-
-
-def lm_eval_accuracy(path, langs, *, benchmarks=None, metric: str = "acc",
-                     model: str | None = None) -> pd.DataFrame:
-    """Per-language ``metric`` of lm-evaluation-harness results, keyed by the caller's codes.
-
-    path: a results JSON or a folder of them (:func:`xlnb.evaluate.read_lm_eval_results`).
-    langs: the alignment languages in any code :func:`xlnb.data.get_language` reads; a task
-    counts when its language suffix (``belebele_deu_Latn``, ``arc_de``, ``m_mmlu_de``) is
-    one of them. benchmarks: task names without the suffix to keep (default all). model:
-    keep the results of this model only (lm-eval's ``pretrained=`` / ``model_name``), so one
-    folder can hold the runs of several models.
-    Returns ``lang, benchmark, value, ci_low, ci_high, n``; the interval is value +- 1.96
-    stderr when lm-eval reports one.
-    """
-    from xlnb.evaluate import read_lm_eval_results
-
-    wanted = {get_language(code).iso1: code for code in langs}
-    table = read_lm_eval_results(path)
-    table = table[(table.metric == metric) & table.language.notna()]
-    if model is not None:
-        table = table[table.model == model]
-    rows = []
-    for rec in table.itertuples():
-        try:
-            code = wanted.get(get_language(rec.language).iso1)
-        except LookupError:
-            continue
-        bench = _benchmark(rec.task, rec.language)
-        if code is None or (benchmarks is not None and bench not in benchmarks):
-            continue
-        half = 1.96 * rec.stderr if np.isfinite(rec.stderr) else np.nan
-        rows.append(dict(lang=code, benchmark=bench, value=rec.value, ci_low=rec.value - half,
-                         ci_high=rec.value + half, n=np.nan))
-    if not rows:
-        who = f" of model {model!r}" if model is not None else ""
-        raise ValueError(f"{path}: no {metric!r} results{who} for the languages {list(langs)}")
-    return pd.DataFrame(rows).drop_duplicates(["lang", "benchmark"], keep="last")
 
 
 def join_accuracy(scores: pd.DataFrame, accuracy: pd.DataFrame) -> pd.DataFrame:
