@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from xlnb.neuronxa.tables import (bootstrap_groups, pair_group_summary, pivot_direction_hits,
-                                  pool_layers, resource_pair_groups, retrieval_summary)
+from xlnb.metrics import pivot_hits
+from xlnb.neuronxa.tables import (bootstrap_groups, pair_group_summary, pool_layers,
+                                  resource_pair_groups, retrieval_summary)
 
 
 def nn_hits_by_loop(queries, candidates):
@@ -24,9 +25,9 @@ def _reps(layers=3, n=10, d=6):
             "sw": base + 1.5 * torch.randn(layers, n, d, generator=g)}
 
 
-def test_pivot_direction_hits_match_loop():
+def test_pivot_hits_match_loop():
     reps = _reps()
-    langs, hits = pivot_direction_hits(reps, "en", margin="cosine")
+    langs, hits = pivot_hits(reps, "en", margin="cosine")
     assert langs == ["de", "sw"]
     for g, lang in enumerate(langs):
         for layer in range(3):
@@ -38,13 +39,13 @@ def test_pivot_direction_hits_match_loop():
     assert hits["pivot_to_xx"][:, 1].float().mean() < 1  # sw is noisy enough to miss some
 
 
-def test_pivot_direction_hits_other_pivot_and_errors():
-    langs, hits = pivot_direction_hits(_reps(), "de")
+def test_pivot_hits_other_pivot_and_errors():
+    langs, hits = pivot_hits(_reps(), "de")
     assert langs == ["en", "sw"] and hits["pivot_to_xx"].shape == (3, 2, 10)
     with pytest.raises(ValueError, match="'fr'"):
-        pivot_direction_hits(_reps(), "fr")
+        pivot_hits(_reps(), "fr")
     with pytest.raises(ValueError, match="besides"):
-        pivot_direction_hits({"en": _reps()["en"]}, "en")
+        pivot_hits({"en": _reps()["en"]}, "en")
 
 
 def test_pool_layers_by_hand():

@@ -4,6 +4,7 @@ from xlnb.metrics.retrieval import (
     all_pairs_hits,
     all_pairs_retrieval,
     hits_table,
+    pivot_hits,
     pivot_retrieval,
     retrieval_accuracy,
 )
@@ -16,15 +17,16 @@ from xlnb.metrics.mexa import (
     cosine_matrix,
     layer_scores,
     mutual_nn_from_similarity,
+    mutual_nn_hits_from_similarity,
     mutual_nn_score,
 )
 from xlnb.metrics.stats import bootstrap_ci, correlation
 from xlnb.metrics.svcca import canonical_correlations, svcca
 
 __all__ = ["retrieval_accuracy", "all_pairs_hits", "all_pairs_retrieval", "hits_table",
-            "pivot_retrieval"]
+            "pivot_hits", "pivot_retrieval"]
 __all__ += [
-    "mutual_nn_score", "mutual_nn_from_similarity", "cosine_matrix", "layer_scores", "aggregate",
+    "mutual_nn_score", "mutual_nn_from_similarity", "mutual_nn_hits_from_similarity", "cosine_matrix", "layer_scores", "aggregate",
     "chance_probability", "linear_cka", "svcca", "canonical_correlations", "anc",
     "neuron_correlations", "cosine_deviation", "corpus_cosine_deviation", "top_cosine",
     "bootstrap_ci", "correlation",

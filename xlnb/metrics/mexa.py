@@ -24,7 +24,7 @@ import torch
 
 from xlnb.metrics._checks import as_float_array, check_choice, check_min_rows
 
-__all__ = ["cosine_matrix", "mutual_nn_from_similarity", "mutual_nn_score", "layer_scores",
+__all__ = ["cosine_matrix", "mutual_nn_hits_from_similarity", "mutual_nn_from_similarity", "mutual_nn_score", "layer_scores",
            "aggregate"]
 
 
@@ -50,12 +50,11 @@ def cosine_matrix(src, tgt) -> np.ndarray:
     return out
 
 
-def mutual_nn_from_similarity(sim) -> float:
-    """NeuronXA eq. 4 on a given square similarity matrix ``sim: [N, N]`` (N >= 2).
-
-    Returns the share of ``i`` with ``sim[i, i]`` strictly greater than every other entry
-    of row ``i`` and of column ``i``; ties with any off-diagonal entry do not count.
-    """
+def mutual_nn_hits_from_similarity(sim) -> np.ndarray:
+    """Per-sentence indicator of NeuronXA eq. 4 on a square ``sim: [N, N]`` (N >= 2): bool
+    ``[N]``, True where ``sim[i, i]`` is strictly greater than every other entry of row
+    ``i`` and of column ``i`` (ties with any off-diagonal entry do not count). Its mean is
+    the score; per-sentence values let callers bootstrap over sentences."""
     c = as_float_array(sim, "sim", ndim=2)
     if c.shape[0] != c.shape[1]:
         raise ValueError(f"sim must be square, got shape {tuple(c.shape)}")
@@ -63,9 +62,13 @@ def mutual_nn_from_similarity(sim) -> float:
     diag = np.diag(c).copy()
     off = c.copy()
     np.fill_diagonal(off, -np.inf)
-    row_ok = diag > off.max(axis=1)
-    col_ok = diag > off.max(axis=0)
-    return float(np.mean(row_ok & col_ok))
+    return (diag > off.max(axis=1)) & (diag > off.max(axis=0))
+
+
+def mutual_nn_from_similarity(sim) -> float:
+    """NeuronXA eq. 4 on a given square similarity matrix ``sim: [N, N]`` (N >= 2): the
+    share of sentences of :func:`mutual_nn_hits_from_similarity`."""
+    return float(np.mean(mutual_nn_hits_from_similarity(sim)))
 
 
 def mutual_nn_score(src, tgt) -> float:

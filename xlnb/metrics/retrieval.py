@@ -86,26 +86,45 @@ def _labels(layers, n_layers: int) -> list:
     return labels
 
 
+DIRECTIONS = ("pivot_to_xx", "xx_to_pivot", "bidirectional")
+
+
+def pivot_hits(reps: Mapping[str, torch.Tensor], pivot: str = "en", *, margin: str = "ratio",
+               k: int = 4, memory_gb: float = 2.0, device=None):
+    """Per-sentence retrieval between a pivot and every other language, in the three
+    directions of NeuronXA Table 1: ``pivot_to_xx`` (pivot queries), ``xx_to_pivot`` and
+    ``bidirectional`` (a sentence counts only when both directions retrieve it).
+
+    Returns ``(langs, hits)``: the non-pivot languages in order and, per direction, bool
+    ``[L, G, N]`` (G = len(langs)). Arguments as in :func:`all_pairs_hits`.
+    """
+    if pivot not in reps:
+        raise ValueError(f"pivot {pivot!r} is not among the languages {list(reps)}")
+    langs = [lang for lang in reps if lang != pivot]
+    if not langs:
+        raise ValueError("need at least one language besides the pivot")
+    fwd, bwd = [], []
+    for _, chunk in _layer_chunks(reps, None, margin, k, memory_gb, device):
+        pairs = [_pair_hits(chunk[pivot], chunk[lang], margin, k) for lang in langs]
+        fwd.append(torch.stack([f for f, _ in pairs], dim=1).cpu())  # [c, G, N]
+        bwd.append(torch.stack([b for _, b in pairs], dim=1).cpu())
+    fwd, bwd = torch.cat(fwd), torch.cat(bwd)
+    return langs, dict(zip(DIRECTIONS, (fwd, bwd, fwd & bwd)))
+
+
 def pivot_retrieval(reps: Mapping[str, torch.Tensor], pivot: str = "en", *,
                     margin: str = "ratio", k: int = 4, layers=None, memory_gb: float = 2.0,
                     device=None) -> pd.DataFrame:
-    """Retrieval between a pivot and every other language, in three directions (NeuronXA
-    Table 1): ``pivot_to_xx`` (pivot queries), ``xx_to_pivot`` and ``bidirectional`` (a
-    sentence counts only when both directions retrieve it). Columns ``layer, lang,
-    direction, accuracy``. Arguments as in :func:`all_pairs_retrieval`."""
-    if pivot not in reps:
-        raise ValueError(f"pivot {pivot!r} is not among the languages {list(reps)}")
-    others = [lang for lang in reps if lang != pivot]
-    if not others:
-        raise ValueError("need at least one language besides the pivot")
+    """Accuracy of :func:`pivot_hits` per layer, language and direction: columns ``layer,
+    lang, direction, accuracy``. layers: labels of the L rows (default 0..L-1)."""
+    langs, hits = pivot_hits(reps, pivot, margin=margin, k=k, memory_gb=memory_gb,
+                             device=device)
+    labels = _labels(layers, hits[DIRECTIONS[0]].shape[0])
     rows = []
-    for labels, chunk in _layer_chunks(reps, layers, margin, k, memory_gb, device):
-        for lang in others:
-            fwd, bwd = _pair_hits(chunk[pivot], chunk[lang], margin, k)
-            scores = {"pivot_to_xx": fwd, "xx_to_pivot": bwd, "bidirectional": fwd & bwd}
-            for direction, hits in scores.items():
-                for layer, acc in zip(labels, hits.double().mean(1).tolist()):
-                    rows.append((layer, lang, direction, acc))
+    for gi, lang in enumerate(langs):
+        for direction in DIRECTIONS:
+            acc = hits[direction][:, gi].double().mean(dim=1).tolist()
+            rows += [(label, lang, direction, a) for label, a in zip(labels, acc)]
     return pd.DataFrame(rows, columns=["layer", "lang", "direction", "accuracy"])
 
 

@@ -24,7 +24,7 @@ import seaborn as sns
 import torch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from xlnb.metrics import bootstrap_ci, cosine_matrix
+from xlnb.metrics import bootstrap_ci, cosine_matrix, mutual_nn_hits_from_similarity
 
 __all__ = ["mutual_nn_hits", "pair_layer_hits", "layer_table", "language_scores",
            "layer_heatmap", "language_curves"]
@@ -43,15 +43,7 @@ def mutual_nn_hits(src, tgt) -> np.ndarray:
         raise ValueError(f"src and tgt must have the same number of rows, got {c.shape}")
     if c.shape[0] < 2:
         raise ValueError(f"need at least 2 sentences, got {c.shape[0]}")
-    return _hits_from_cosine(c)
-
-
-def _hits_from_cosine(c: np.ndarray) -> np.ndarray:
-    """``c: [N, N]`` -> bool ``[N]``: c_ii strictly above the rest of row i and column i."""
-    diag = np.diag(c).copy()
-    off = c.copy()
-    np.fill_diagonal(off, -np.inf)
-    return (diag > off.max(axis=1)) & (diag > off.max(axis=0))
+    return mutual_nn_hits_from_similarity(c)
 
 
 def pair_layer_hits(reps: Mapping, pairs: Sequence[tuple[str, str]]) -> torch.Tensor:
@@ -90,7 +82,7 @@ def pair_layer_hits(reps: Mapping, pairs: Sequence[tuple[str, str]]) -> torch.Te
             denom = torch.outer(norms[a], norms[b])
             dots = rows[a] @ rows[b].T
             cos = torch.where(denom > 0, dots / denom.clamp_min(1e-300), torch.zeros(()))
-            out[layer, p] = torch.from_numpy(_hits_from_cosine(cos.numpy()))
+            out[layer, p] = torch.from_numpy(mutual_nn_hits_from_similarity(cos.numpy()))
     return out
 
 

@@ -29,40 +29,16 @@ import seaborn as sns
 import torch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from xlnb.metrics import all_pairs_hits, bootstrap_ci
+from xlnb.metrics import bootstrap_ci
+from xlnb.metrics.retrieval import DIRECTIONS
 
-__all__ = ["DIRECTIONS", "LAYER_POOLINGS", "pivot_direction_hits", "pool_layers",
+__all__ = ["DIRECTIONS", "LAYER_POOLINGS", "pool_layers",
            "bootstrap_groups", "retrieval_summary", "layer_accuracy", "paper_layout",
            "retrieval_layer_figure", "resource_pair_groups", "pair_group_summary",
            "pair_group_figure"]
 
-DIRECTIONS = ("pivot_to_xx", "xx_to_pivot", "bidirectional")
 LAYER_POOLINGS = ("max", "mean", "single")
 PAIR_GROUPS = ("high→high", "high→low", "low→low")
-
-
-def pivot_direction_hits(reps: Mapping, pivot: str, *, margin: str = "cosine",
-                         k: int = 4) -> tuple[list[str], dict[str, torch.Tensor]]:
-    """Per-sentence retrieval hits between ``pivot`` and every other language.
-
-    reps: language -> ``[L, N, d]`` (tensors or lazy handles). Returns ``(langs, hits)``:
-    the non-pivot languages in order and, per direction of :data:`DIRECTIONS`, bool
-    ``[L, G, N]`` (G = len(langs)), True where sentence n is retrieved (xSIM semantics of
-    :func:`xlnb.metrics.all_pairs_hits`; ``margin="cosine"`` is plain nearest neighbour).
-    """
-    if pivot not in reps:
-        raise ValueError(f"pivot {pivot!r} is not among the languages {list(reps)}")
-    langs = [lang for lang in reps if lang != pivot]
-    if not langs:
-        raise ValueError("need at least one language besides the pivot")
-    fwd, bwd = [], []
-    for lang in langs:
-        pairs, hits = all_pairs_hits({pivot: reps[pivot], lang: reps[lang]}, margin=margin, k=k)
-        assert pairs == [(pivot, lang), (lang, pivot)], pairs
-        fwd.append(hits[:, 0])  # pivot queries, lang candidates  [L, N]
-        bwd.append(hits[:, 1])
-    fwd, bwd = torch.stack(fwd, dim=1), torch.stack(bwd, dim=1)  # [L, G, N]
-    return langs, {"pivot_to_xx": fwd, "xx_to_pivot": bwd, "bidirectional": fwd & bwd}
 
 
 def pool_layers(accuracy: torch.Tensor, how: str, layer: int | None = None) -> torch.Tensor:
@@ -127,7 +103,7 @@ def retrieval_summary(langs: Sequence[str], hits: Mapping[str, torch.Tensor],
                       seed: int = 0) -> pd.DataFrame:
     """NeuronXA Table 1 for one representation: accuracy per direction and language group.
 
-    langs, hits: from :func:`pivot_direction_hits`; groups: name (``head``, ``long-tail``)
+    langs, hits: from :func:`xlnb.metrics.pivot_hits`; groups: name (``head``, ``long-tail``)
     -> languages; groups with no language among ``langs`` are left out. Columns
     ``direction, group, accuracy, ci_low, ci_high, n_langs``.
     """
@@ -150,7 +126,7 @@ def retrieval_summary(langs: Sequence[str], hits: Mapping[str, torch.Tensor],
 def layer_accuracy(langs: Sequence[str], hits: Mapping[str, torch.Tensor],
                    groups: Mapping[str, Sequence[str]], *, layers=None) -> pd.DataFrame:
     """Accuracy per language, direction and layer: columns ``lang, group, direction, layer,
-    accuracy``. hits: direction -> bool ``[L, G, N]`` (:func:`pivot_direction_hits`);
+    accuracy``. hits: direction -> bool ``[L, G, N]`` (:func:`xlnb.metrics.pivot_hits`);
     layers: labels of the L rows (default 1..L, block numbers)."""
     group_of = {x: name for name, members in groups.items() for x in members}
     rows = []
