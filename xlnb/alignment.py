@@ -14,6 +14,7 @@ from typing import Mapping
 import pandas as pd
 
 from xlnb.metrics import anc, linear_cka, mutual_nn_score, svcca
+from xlnb.metrics._checks import layer_labels
 
 SCORES = {"mutual_nn": mutual_nn_score, "cka": linear_cka, "svcca": svcca, "anc": anc}
 
@@ -31,10 +32,7 @@ def pivot_scores(reps: Mapping, pivot: str = "en", *, score: str = "mutual_nn", 
         raise ValueError(f"unknown score {score!r}; use one of {sorted(SCORES)}")
     if pivot not in reps:
         raise ValueError(f"pivot {pivot!r} is not among the languages {list(reps)}")
-    n_layers = reps[pivot].shape[0]
-    labels = list(range(n_layers)) if layers is None else list(layers)
-    if len(labels) != n_layers:
-        raise ValueError(f"{len(labels)} layer labels for {n_layers} layers")
+    labels = layer_labels(layers, reps[pivot].shape[0])
     fn = SCORES[score]
     rows = []
     for lang in reps:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from xlnb.metrics._checks import layer_labels
 from xlnb.metrics.stats import bootstrap_ci
 from xlnb.reps import neuron_states, sentence_reps
 
@@ -70,7 +71,7 @@ def group_curves(pairs: Sequence[tuple[str, str]], hits: torch.Tensor,
     the main source of chance variation. Columns ``group, layer, accuracy, ci_low, ci_high,
     n_pairs``; empty groups are left out.
     """
-    labels = list(range(hits.shape[0])) if layers is None else list(layers)
+    labels = layer_labels(layers, hits.shape[0])
     index = {pair: i for i, pair in enumerate(pairs)}
     rows = []
     for name, members in groups.items():

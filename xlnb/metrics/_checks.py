@@ -98,3 +98,12 @@ def centre_columns(a: np.ndarray, name: str) -> np.ndarray:
     if float(np.abs(centred).max()) <= 1e-12 * max(scale, np.finfo(float).tiny):
         raise ValueError(f"{name} is constant across items (all rows equal); metric undefined")
     return centred
+
+
+def layer_labels(layers, n_layers: int, *, start: int = 0) -> list:
+    """Labels for the ``n_layers`` rows of a per-layer tensor: ``layers`` as given, or
+    ``start, start + 1, ...``; a count that does not match is a ValueError."""
+    labels = list(range(start, start + n_layers)) if layers is None else list(layers)
+    if len(labels) != n_layers:
+        raise ValueError(f"{len(labels)} layer labels for {n_layers} layers")
+    return labels

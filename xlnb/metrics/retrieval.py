@@ -20,6 +20,8 @@ from typing import Mapping
 import pandas as pd
 import torch
 
+from xlnb.metrics._checks import layer_labels
+
 MARGINS = ("ratio", "cosine")
 
 
@@ -72,18 +74,11 @@ def all_pairs_retrieval(reps: Mapping[str, torch.Tensor], *, margin: str = "rati
 def hits_table(pairs, hits: torch.Tensor, *, layers=None) -> pd.DataFrame:
     """``(pairs, hits [L, P, N])`` from :func:`all_pairs_hits` -> accuracy per layer and
     ordered pair: columns ``layer, src, tgt, accuracy``."""
-    labels = _labels(layers, hits.shape[0])
+    labels = layer_labels(layers, hits.shape[0])
     acc = hits.double().mean(dim=2)  # [L, P]
     rows = [(label, a, b, acc[li, pi].item()) for li, label in enumerate(labels)
             for pi, (a, b) in enumerate(pairs)]
     return pd.DataFrame(rows, columns=["layer", "src", "tgt", "accuracy"])
-
-
-def _labels(layers, n_layers: int) -> list:
-    labels = list(range(n_layers)) if layers is None else list(layers)
-    if len(labels) != n_layers:
-        raise ValueError(f"{len(labels)} layer labels for {n_layers} layers")
-    return labels
 
 
 DIRECTIONS = ("pivot_to_xx", "xx_to_pivot", "bidirectional")
@@ -119,7 +114,7 @@ def pivot_retrieval(reps: Mapping[str, torch.Tensor], pivot: str = "en", *,
     lang, direction, accuracy``. layers: labels of the L rows (default 0..L-1)."""
     langs, hits = pivot_hits(reps, pivot, margin=margin, k=k, memory_gb=memory_gb,
                              device=device)
-    labels = _labels(layers, hits[DIRECTIONS[0]].shape[0])
+    labels = layer_labels(layers, hits[DIRECTIONS[0]].shape[0])
     rows = []
     for gi, lang in enumerate(langs):
         for direction in DIRECTIONS:
@@ -134,7 +129,7 @@ def _layer_chunks(reps, layers, margin, k, memory_gb, device):
     if len(set(shapes.values())) != 1 or len(next(iter(shapes.values()))) != 3:
         raise ValueError(f"every language needs the same [L, N, d] shape, got {shapes}")
     n_layers, n, d = next(iter(shapes.values()))
-    labels = _labels(layers, n_layers)
+    labels = layer_labels(layers, n_layers)
     _check_options(margin, k, n)
     per_layer = 4 * (len(shapes) * n * d + 4 * n * n)  # languages' rows + similarity temps
     step = max(1, min(n_layers, int(memory_gb * 2**30 // per_layer)))

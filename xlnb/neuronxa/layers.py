@@ -25,6 +25,7 @@ import torch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from xlnb.metrics import bootstrap_ci, cosine_matrix, mutual_nn_hits_from_similarity
+from xlnb.metrics._checks import layer_labels
 
 __all__ = ["mutual_nn_hits", "pair_layer_hits", "layer_table", "language_scores",
            "layer_heatmap", "language_curves"]
@@ -71,18 +72,13 @@ def pair_layer_hits(reps: Mapping, pairs: Sequence[tuple[str, str]]) -> torch.Te
     if n < 2:
         raise ValueError(f"need at least 2 sentences, got {n}")
     for layer in range(n_layers):
-        # each language once per layer: float64 rows [N, d] and their norms [N]
+        # each language read once per layer: float64 rows [N, d]
         rows = {lang: torch.as_tensor(reps[lang][layer]).to(torch.float64) for lang in used}
         bad = [lang for lang, x in rows.items() if not torch.isfinite(x).all()]
         if bad:
             raise ValueError(f"layer {layer}: {bad} contain NaN or infinite values")
-        norms = {lang: x.norm(dim=1) for lang, x in rows.items()}
         for p, (a, b) in enumerate(pairs):
-            # as xlnb.metrics.cosine_matrix: raw dot products / norms, 0 for zero vectors
-            denom = torch.outer(norms[a], norms[b])
-            dots = rows[a] @ rows[b].T
-            cos = torch.where(denom > 0, dots / denom.clamp_min(1e-300), torch.zeros(()))
-            out[layer, p] = torch.from_numpy(mutual_nn_hits_from_similarity(cos.numpy()))
+            out[layer, p] = torch.from_numpy(mutual_nn_hits(rows[a], rows[b]))
     return out
 
 
@@ -93,7 +89,7 @@ def layer_table(pairs: Sequence[tuple[str, str]], hits: torch.Tensor, *,
     pairs, hits: as from :func:`pair_layer_hits` (``hits: [L, P, N]``); layers: labels of the
     L rows (default 1..L, the block numbers).
     """
-    labels = _labels(layers, hits.shape[0])
+    labels = layer_labels(layers, hits.shape[0], start=1)
     if hits.shape[1] != len(pairs):
         raise ValueError(f"{len(pairs)} pairs for hits of shape {tuple(hits.shape)}")
     acc = hits.double().mean(dim=2)  # [L, P]
@@ -118,13 +114,6 @@ def language_scores(pairs: Sequence[tuple[str, str]], hits: torch.Tensor, *,
         est, low, high = bootstrap_ci(scores, n_boot=n_boot, alpha=alpha, seed=seed)
         rows.append((a, b, est, low, high))
     return pd.DataFrame(rows, columns=["src", "tgt", "score", "ci_low", "ci_high"])
-
-
-def _labels(layers, n_layers: int) -> list:
-    labels = list(range(1, n_layers + 1)) if layers is None else list(layers)
-    if len(labels) != n_layers:
-        raise ValueError(f"{len(labels)} layer labels for {n_layers} layers")
-    return labels
 
 
 def layer_heatmap(scores: pd.DataFrame, *, row: str = "lang", title: str | None = None,
