@@ -73,14 +73,31 @@ def _path(key: str) -> Path:
     return folder / f"{key}.safetensors"
 
 
+def _tensor_digest(tensors: dict) -> str:
+    """blake2b of the tensors' bytes, in name order (what :func:`_file_digest` reads back)."""
+    h = hashlib.blake2b(digest_size=16)
+    for name in sorted(tensors):
+        h.update(tensors[name].contiguous().view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
 def _file_digest(path: Path) -> str:
-    """blake2b of the data section (everything after the header), read in chunks."""
+    """The same digest read from disk: each tensor's byte range, in name order, in chunks
+    (a truncated file reads short and so mismatches)."""
     h = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as fh:
         header_len = struct.unpack("<Q", fh.read(8))[0]
-        fh.seek(8 + header_len)
-        for chunk in iter(lambda: fh.read(1 << 24), b""):
-            h.update(chunk)
+        header = json.loads(fh.read(header_len))
+        for name in sorted(k for k in header if k != "__metadata__"):
+            begin, end = header[name]["data_offsets"]
+            fh.seek(8 + header_len + begin)
+            left = end - begin
+            while left > 0:
+                chunk = fh.read(min(left, 1 << 24))
+                if not chunk:
+                    break
+                h.update(chunk)
+                left -= len(chunk)
     return h.hexdigest()
 
 
@@ -155,23 +172,13 @@ def save_tensor(key: str, tensor: torch.Tensor, info: dict | None = None, *,
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     os.close(fd)
     try:
-        save_file(tensors, tmp, metadata={"key": key, "info": json.dumps(info or {}, default=str)})
-        _stamp_checksum(tmp, tensors, key, info)
+        save_file(tensors, tmp, metadata={"key": key, "checksum": _tensor_digest(tensors),
+                                          "info": json.dumps(info or {}, default=str)})
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
-
-
-def _stamp_checksum(tmp: str, tensors: dict, key: str, info: dict | None) -> None:
-    """Rewrite the file with the digest of its data section in the metadata (the data
-    section does not depend on the metadata, so the digest stays valid)."""
-    from safetensors.torch import save_file
-
-    digest = _file_digest(Path(tmp))
-    save_file(tensors, tmp, metadata={"key": key, "checksum": digest,
-                                      "info": json.dumps(info or {}, default=str)})
 
 
 def cached(key: str, compute: Callable[[], torch.Tensor], *, enabled: bool = True,
