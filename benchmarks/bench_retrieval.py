@@ -43,9 +43,12 @@ def matmul_floor(n_langs, n, layers, d, size=4096):
     flops = 2.0 * pairs * layers * n * n * d
     a, b = torch.randn(size, size), torch.randn(size, size)
     a @ b  # warm-up
-    start = time.perf_counter()
-    a @ b
-    throughput = 2.0 * size**3 / (time.perf_counter() - start)
+    seconds = []
+    for _ in range(3):  # the best of three: the floor is the BLAS at its best
+        start = time.perf_counter()
+        a @ b
+        seconds.append(time.perf_counter() - start)
+    throughput = 2.0 * size**3 / min(seconds)
     return flops / throughput, flops
 
 

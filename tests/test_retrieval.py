@@ -138,3 +138,19 @@ def test_lazy_sources_and_layer_chunks_give_the_same_numbers():
         return df.sort_values(["layer", "src", "tgt"]).reset_index(drop=True)
 
     pd.testing.assert_frame_equal(tidy(whole), tidy(chunked))
+
+
+@pytest.mark.parametrize("block_bytes", [1, 2**30])
+def test_similarity_blocks_of_any_size_give_the_brute_force_hits(block_bytes):
+    from xlnb.metrics.retrieval import _PairHits
+
+    layers = [planted(seed=s) for s in range(3)]
+    x = torch.nn.functional.normalize(torch.stack([s for s, _ in layers]), dim=-1)
+    y = torch.nn.functional.normalize(torch.stack([t for _, t in layers]), dim=-1)
+    pair_hits = _PairHits("ratio", 4, block_bytes=block_bytes)
+    for _ in range(2):  # the second call reuses the block
+        forward, backward = pair_hits(x, y)
+        for layer in range(3):
+            assert forward[layer].tolist() == brute_force_hits(x[layer], y[layer], "ratio", 4)
+            assert backward[layer].tolist() == brute_force_hits(y[layer], x[layer], "ratio", 4)
+    assert pair_hits.work.shape[0] == (1 if block_bytes == 1 else 3)  # capped at the layers
