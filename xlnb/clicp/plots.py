@@ -84,13 +84,28 @@ _CJK_FONT_HINTS = ("CJK", "WenQuanYi", "wqy", "DroidSansFallback", "SourceHan", 
 
 
 def _cjk_font() -> str | None:
-    """Name of an installed font that draws Han/Hangul/kana, if any."""
+    """Name of an installed font that draws Han/Hangul/kana, if any: a system font
+    (Debian's ``fonts-noto-cjk``) or the Noto Sans CJK shipped by ``mplfonts`` (the
+    ``cjk`` extra), which matplotlib only sees once it is registered."""
     from matplotlib import font_manager
 
-    for path in font_manager.findSystemFonts():
+    for path in font_manager.findSystemFonts() + _bundled_cjk_fonts():
         if any(h.lower() in path.lower() for h in _CJK_FONT_HINTS):
+            font_manager.fontManager.addfont(path)
             return font_manager.FontProperties(fname=path).get_name()
     return None
+
+
+def _bundled_cjk_fonts() -> list[str]:
+    """Font files of the ``mplfonts`` package, found without importing it (its import
+    changes matplotlib settings)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or spec.origin is None:
+        return []
+    return sorted(str(p) for p in (Path(spec.origin).parent / "fonts").glob("NotoSansCJK*"))
 
 
 def _tick_labels(tokens: list[str], prefix: str, drawable) -> list[str]:
