@@ -86,3 +86,50 @@ def test_correlation_bad_inputs(x, y, match):
         correlation(x, y)
     with pytest.raises(ValueError, match="method"):
         correlation([1, 2, 3], [1, 2, 4], method="kendall")
+
+
+# ---------------------------------------------------------------- bootstrap_item_means
+def test_item_means_match_the_binomial_quantiles():
+    # The bootstrap mean of n 0/1 items with k ones is Binomial(n, k/n) / n.
+    from scipy import stats as sps
+
+    from xlnb.metrics import bootstrap_item_means
+
+    n, k = 40, 14
+    hits = np.zeros(n)
+    hits[:k] = 1
+    est, low, high = bootstrap_item_means(hits, n_boot=20000, seed=1)
+    assert est == pytest.approx(k / n)
+    want_low, want_high = sps.binom.ppf([0.025, 0.975], n, k / n) / n
+    assert abs(low - want_low) <= 1 / n and abs(high - want_high) <= 1 / n
+
+
+def test_item_means_share_one_draw_across_entries():
+    from xlnb.metrics import bootstrap_item_means
+
+    rows = np.zeros((2, 30))
+    rows[0, :15] = 1
+    rows[1, 15:] = 1  # complementary: every shared resample averages to exactly .5
+    est, low, high = bootstrap_item_means(rows, lambda m: m.mean(dim=-1), n_boot=300)
+    assert est == low == high == 0.5
+    est, low, high = bootstrap_item_means(rows, lambda m: m.max(dim=-1).values, n_boot=300)
+    assert est == 0.5 and low >= 0.5 and high > 0.5  # the max is taken in every resample
+
+
+def test_item_means_shapes_chunks_and_errors():
+    from xlnb.metrics import bootstrap_item_means
+
+    x = np.random.default_rng(0).integers(0, 2, size=(3, 4, 25))
+    est, low, high = bootstrap_item_means(x, n_boot=100)
+    assert est.shape == low.shape == high.shape == (3, 4)
+    np.testing.assert_allclose(est, x.mean(axis=-1))
+    assert (low <= est).all() and (est <= high).all()
+    small = bootstrap_item_means(x, n_boot=100, max_values=1)  # one resample at a time
+    for a, b in zip((est, low, high), small):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="n >= 2"):
+        bootstrap_item_means(np.ones((3, 1)))
+    with pytest.raises(ValueError, match="NaN"):
+        bootstrap_item_means(np.array([1.0, np.nan]))
+    with pytest.raises(ValueError, match="alpha"):
+        bootstrap_item_means(np.ones(3), alpha=1.5)

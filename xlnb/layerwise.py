@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 
 from xlnb.metrics._checks import layer_labels
-from xlnb.metrics.stats import bootstrap_ci
+from xlnb.metrics.stats import bootstrap_item_means
 from xlnb.reps import neuron_states, sentence_reps
 
 GROUP_RULES = ("any", "both", "src")
@@ -68,22 +68,23 @@ def group_curves(pairs: Sequence[tuple[str, str]], hits: torch.Tensor,
     pairs, hits: from :func:`xlnb.metrics.all_pairs_hits` (``hits: [L, P, N]``). The
     interval resamples sentences (each sentence's score is its mean hit over the group's
     pairs; the candidate pool stays fixed), since with ~100 sentences the sentence sample is
-    the main source of chance variation. Columns ``group, layer, accuracy, ci_low, ci_high,
+    the main source of chance variation; one resample serves every layer and group.
+    Columns ``group, layer, accuracy, ci_low, ci_high,
     n_pairs``; empty groups are left out.
     """
     labels = layer_labels(layers, hits.shape[0])
     index = {pair: i for i, pair in enumerate(pairs)}
-    rows = []
-    for name, members in groups.items():
-        cols = [index[p] for p in sorted(members) if p in index]
-        if not cols:
-            continue
-        per_sentence = hits[:, cols, :].double().mean(dim=1).numpy()  # [L, N]
-        for label, scores in zip(labels, per_sentence):
-            est, low, high = bootstrap_ci(scores, n_boot=n_boot, alpha=alpha, seed=seed)
-            rows.append((name, label, est, low, high, len(cols)))
-    if not rows:
+    cols = {name: [index[p] for p in sorted(members) if p in index]
+            for name, members in groups.items()}
+    cols = {name: c for name, c in cols.items() if c}
+    if not cols:
         raise ValueError("every group is empty")
+    # each sentence's mean hit over a group's pairs: the group mean is linear in them
+    per_sentence = torch.stack([hits[:, c].double().mean(dim=1) for c in cols.values()], 1)
+    est, low, high = bootstrap_item_means(per_sentence, n_boot=n_boot, alpha=alpha,
+                                          seed=seed)  # [L, groups]
+    rows = [(name, label, est[li, gi], low[li, gi], high[li, gi], len(c))
+            for gi, (name, c) in enumerate(cols.items()) for li, label in enumerate(labels)]
     return pd.DataFrame(rows, columns=["group", "layer", "accuracy", "ci_low", "ci_high",
                                        "n_pairs"])
 

@@ -20,7 +20,7 @@ from xlnb.metrics.mexa import (
     mutual_nn_hits_from_similarity,
     mutual_nn_score,
 )
-from xlnb.metrics.stats import bootstrap_ci, correlation
+from xlnb.metrics.stats import bootstrap_ci, bootstrap_item_means, correlation
 from xlnb.metrics.svcca import canonical_correlations, svcca
 
 __all__ = ["retrieval_accuracy", "all_pairs_hits", "all_pairs_retrieval", "hits_table",
@@ -29,5 +29,5 @@ __all__ += [
     "mutual_nn_score", "mutual_nn_from_similarity", "mutual_nn_hits_from_similarity", "cosine_matrix", "layer_scores", "aggregate",
     "chance_probability", "linear_cka", "svcca", "canonical_correlations", "anc",
     "neuron_correlations", "cosine_deviation", "corpus_cosine_deviation", "top_cosine",
-    "bootstrap_ci", "correlation",
+    "bootstrap_ci", "bootstrap_item_means", "correlation",
 ]

@@ -29,7 +29,7 @@ import seaborn as sns
 import torch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from xlnb.metrics import bootstrap_ci
+from xlnb.metrics import bootstrap_ci, bootstrap_item_means
 from xlnb.metrics.retrieval import DIRECTIONS
 
 __all__ = ["DIRECTIONS", "LAYER_POOLINGS", "pool_layers",
@@ -63,38 +63,31 @@ def pool_layers(accuracy: torch.Tensor, how: str, layer: int | None = None) -> t
 
 def bootstrap_groups(hits: torch.Tensor, columns: Mapping[str, Sequence[int]], how: str, *,
                      layer: int | None = None, n_boot: int = 1000, alpha: float = 0.05,
-                     seed: int = 0, chunk: int = 50) -> dict[str, tuple[float, float, float]]:
+                     seed: int = 0) -> dict[str, tuple[float, float, float]]:
     """Group means of layer-pooled accuracy with percentile bootstrap intervals.
 
     hits: bool ``[L, G, N]``; columns: group -> indices into G. For each group returns
     ``(estimate, low, high)``: estimate = mean over the group's languages of
     :func:`pool_layers` of the per-layer accuracy; low/high = the ``alpha/2``,
     ``1 - alpha/2`` quantiles of the same statistic over ``n_boot`` resamples of the N
-    sentences with replacement (one resample shared by all languages and layers).
+    sentences with replacement (one resample shared by all languages and layers, so the
+    max over layers is taken again in every resample).
     """
     if hits.dim() != 3:
         raise ValueError(f"hits must be [L, G, N], got shape {tuple(hits.shape)}")
-    if hits.shape[2] < 2:
-        raise ValueError(f"need at least 2 sentences to resample, got {hits.shape[2]}")
     empty = [name for name, cols in columns.items() if len(cols) == 0]
     if empty:
         raise ValueError(f"groups {empty} have no languages")
-    values = hits.float()
-    rng = np.random.default_rng(seed)
-    n = hits.shape[2]
-    boots = []
-    for start in range(0, n_boot, chunk):
-        idx = torch.from_numpy(rng.integers(0, n, size=(min(chunk, n_boot - start), n)))
-        acc = values[:, :, idx].mean(dim=-1).permute(2, 0, 1)  # [B, L, G]
-        boots.append(pool_layers(acc, how, layer))  # [B, G]
-    boot = torch.cat(boots).double().numpy()  # [n_boot, G]
-    full = pool_layers(values.mean(dim=-1), how, layer).double().numpy()  # [G]
-    out = {}
-    for name, cols in columns.items():
-        cols = list(cols)
-        low, high = np.quantile(boot[:, cols].mean(axis=1), [alpha / 2, 1 - alpha / 2])
-        out[name] = (float(full[cols].mean()), float(low), float(high))
-    return out
+    cols = [list(c) for c in columns.values()]
+
+    def group_means(acc):  # [B, L, G] -> [B, groups]
+        pooled = pool_layers(acc, how, layer)
+        return torch.stack([pooled[:, c].mean(dim=-1) for c in cols], dim=-1)
+
+    est, low, high = bootstrap_item_means(hits, group_means, n_boot=n_boot, alpha=alpha,
+                                          seed=seed)
+    return {name: (float(est[i]), float(low[i]), float(high[i]))
+            for i, name in enumerate(columns)}
 
 
 def retrieval_summary(langs: Sequence[str], hits: Mapping[str, torch.Tensor],
