@@ -86,3 +86,19 @@ def test_fig1a_numbers_are_sane(project):
     pd.testing.assert_series_equal(low.value, from_sw, check_names=False)
     assert (curves.ci_low <= curves.value + 1e-12).all()
     assert (curves.value <= curves.ci_high + 1e-12).all()
+
+
+@pytest.mark.parametrize("profile", ["smoke", "demo", "paper"])
+def test_every_params_file_validates_and_names_known_languages(profile):
+    # The paper profile cannot run here (no GPU, no hub), so at least its parameters must
+    # pass the checks a run makes before the kernel starts, and every language it names
+    # must be in the registry, or a GPU run would fail after loading an 8B model.
+    from xlnb.data.languages import get_language
+    from xlnb.params import load_params
+
+    for ref in smoke_notebooks():
+        params = load_params(ref, profile)
+        for key, value in params.items():
+            if key.endswith("languages") and value is not None:
+                for code in value:
+                    get_language(code)
