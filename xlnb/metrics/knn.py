@@ -17,6 +17,8 @@ an order among equal values.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from numba import get_num_threads, njit, prange
@@ -37,8 +39,10 @@ def nearest(sim: torch.Tensor, k: int):
         row_sim, row_idx = sim.topk(k, dim=2)
         col_sim, col_idx = sim.topk(k, dim=1)
         return row_sim, row_idx, col_sim.transpose(1, 2), col_idx.transpose(1, 2)
-    parts = max(1, -(-get_num_threads() // sim.shape[0]))  # row blocks per layer
-    parts = min(parts, sim.shape[1] // k)  # every block must hold k rows
+    # row blocks per layer, so that layers x blocks splits evenly over the threads (3 layers
+    # on 2 threads as 3 tasks would leave one thread idle half the time)
+    threads = get_num_threads()
+    parts = min(threads // math.gcd(sim.shape[0], threads), sim.shape[1] // k)
     out = _scan(sim.detach().contiguous().numpy(), k, parts)
     return tuple(torch.from_numpy(a) for a in out)
 
