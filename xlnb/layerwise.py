@@ -69,8 +69,7 @@ def group_curves(pairs: Sequence[tuple[str, str]], hits: torch.Tensor,
     interval resamples sentences (each sentence's score is its mean hit over the group's
     pairs; the candidate pool stays fixed), since with ~100 sentences the sentence sample is
     the main source of chance variation; one resample serves every layer and group.
-    Columns ``group, layer, accuracy, ci_low, ci_high,
-    n_pairs``; empty groups are left out.
+    Columns ``group, layer, accuracy, ci_low, ci_high, n_pairs``; empty groups are left out.
     """
     labels = layer_labels(layers, hits.shape[0])
     index = {pair: i for i, pair in enumerate(pairs)}

@@ -150,8 +150,9 @@ class _PairHits:
     The similarity matrices (once for both directions) are made a few layers at a time in
     one block of at most ``block_bytes``, reused for every pair of a call: a fresh 19-layer
     block per pair cost a third more than the matmul itself, in page faults and cache misses.
-    A block holds as many layers as torch has threads: the batched matmul splits its batch
-    over the threads, and 3 layers on 2 threads ran a third slower per layer than 2 or 4.
+    On the CPU a block holds as many layers as torch has threads: the batched matmul splits
+    its batch over the threads, and 3 layers on 2 threads ran a third slower per layer than
+    2 or 4. On a GPU it holds as many as fit.
     """
 
     def __init__(self, margin: str, k: int, block_bytes: int = 16 * 2**20):
@@ -170,7 +171,8 @@ class _PairHits:
     def _block(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         n, m = x.shape[1], y.shape[1]
         fits = self.block_bytes // (n * m * x.element_size())
-        layers = max(1, min(x.shape[0], torch.get_num_threads(), fits))
+        threads = torch.get_num_threads() if x.device.type == "cpu" else fits
+        layers = max(1, min(x.shape[0], threads, fits))
         w = self.work
         if (w is None or w.shape[1:] != (n, m) or w.shape[0] < layers
                 or (w.dtype, w.device) != (x.dtype, x.device)):

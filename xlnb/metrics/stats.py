@@ -30,6 +30,11 @@ def _apply_stat(stat, samples: np.ndarray) -> np.ndarray:
     return out
 
 
+def _check_alpha(alpha) -> None:
+    if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or not 0 < alpha < 1:
+        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+
+
 def bootstrap_ci(per_item_scores, *, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0,
                  stat=np.mean) -> tuple[float, float, float]:
     """Percentile bootstrap over items: ``(estimate, low, high)``.
@@ -45,8 +50,7 @@ def bootstrap_ci(per_item_scores, *, n_boot: int = 1000, alpha: float = 0.05, se
         raise ValueError(f"per_item_scores needs at least 2 items, got {x.size}")
     n_boot = check_int(n_boot, "n_boot", minimum=1)
     seed = check_int(seed, "seed")
-    if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or not 0 < alpha < 1:
-        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+    _check_alpha(alpha)
     if not callable(stat):
         raise TypeError(f"stat must be callable, got {stat!r}")
     rng = np.random.default_rng(seed)
@@ -81,8 +85,7 @@ def bootstrap_item_means(values, statistic=None, *, n_boot: int = 1000, alpha: f
     if not torch.isfinite(x).all():
         raise ValueError("values contain NaN or infinite entries")
     n_boot = check_int(n_boot, "n_boot", minimum=1)
-    if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or not 0 < alpha < 1:
-        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+    _check_alpha(alpha)
     statistic = statistic or (lambda means: means)
     rng = np.random.default_rng(check_int(seed, "seed"))
     n = x.shape[-1]
