@@ -33,6 +33,16 @@ def run_decoder(decoder, **inputs) -> None:
         pass
 
 
+def run_model(model, **inputs) -> None:
+    """Run the top-level model (a ``*ForCausalLM`` or a PEFT wrapper, so LoRA adapters and
+    soft prompts apply) until a capturing hook raises :class:`StopForward`; the layers after
+    the deepest hook and the LM head are never computed."""
+    try:
+        model(**inputs, use_cache=False)
+    except StopForward:
+        pass
+
+
 @contextmanager
 def capture_residual(model, layers: list[int], reduce: Callable[[torch.Tensor], torch.Tensor]):
     """Capture ``reduce(hidden)`` at representation indices ``layers`` (0 = embeddings,
