@@ -102,3 +102,89 @@ def test_every_params_file_validates_and_names_known_languages(profile):
             if key.endswith("languages") and value is not None:
                 for code in value:
                     get_language(code)
+
+
+# -- the Colab setup cell -------------------------------------------------------------------
+
+def _setup_cells() -> dict[str, str]:
+    import nbformat
+
+    cells = {}
+    for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
+        code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        cells[str(path.relative_to(ROOT))] = code[0].source
+    return cells
+
+
+def test_every_notebook_has_the_same_setup_cell():
+    cells = _setup_cells()
+    assert len(cells) >= 9
+    first = next(iter(cells.values()))
+    assert first.startswith("# Setup:") and "/content/xlnb" in first
+    assert {ref for ref, src in cells.items() if src != first} == set()
+
+
+def _run_setup_cell(tmp_path, *, installed: bool) -> dict:
+    """Run the setup cell in a fresh interpreter laid out as on Colab: the clone at
+    ``<tmp>/content/xlnb``, the working directory ``<tmp>/content``, ``google.colab``
+    imported, ``%pip`` recorded instead of run. ``installed=False``: xlnb's distribution
+    and its editable import hook are absent, as on a fresh Colab machine."""
+    import json
+    import subprocess
+    import sys
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    content = tmp_path / "content"
+    clone = content / "xlnb"
+    clone.mkdir(parents=True)
+    (clone / "xlnb").symlink_to(ROOT / "xlnb", target_is_directory=True)
+    (clone / "README.md").write_text("the clone's root, not a package\n")
+    cell = next(iter(_setup_cells().values()))
+    code = TransformerManager().transform_cell(cell).replace("/content/xlnb", str(clone))
+    prelude = f"""
+import importlib.metadata, importlib.util, json, sys, types
+sys.modules["google.colab"] = types.ModuleType("google.colab")
+if not {installed}:
+    sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+    _version = importlib.metadata.version
+    def _fresh(name):
+        if name == "xlnb":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return _version(name)
+    importlib.metadata.version = _fresh
+calls = []
+class _Shell:
+    def run_line_magic(self, magic, line):
+        calls.append([magic, line])
+get_ipython = _Shell
+spec = importlib.util.find_spec("xlnb")
+before = dict(origin=spec.origin, locations=list(spec.submodule_search_locations or []))
+sys.modules.pop("xlnb", None)
+"""
+    epilogue = """
+import xlnb, xlnb.data
+print(json.dumps(dict(calls=calls, before=before, file=xlnb.__file__,
+                      data=xlnb.data.__file__)))
+"""
+    proc = subprocess.run([sys.executable, "-c", prelude + code + epilogue], cwd=content,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("installed", [False, True])
+def test_colab_setup_cell_imports_the_clone_without_a_restart(tmp_path, installed):
+    got = _run_setup_cell(tmp_path, installed=installed)
+    clone = tmp_path / "content" / "xlnb"
+    # the layout reproduces the trap: before the cell, "xlnb" is the clone folder as an
+    # empty namespace package (no __init__.py, no origin)
+    assert got["before"]["origin"] in (None, "namespace")
+    assert str(clone) in got["before"]["locations"]
+    # after it, the real package from inside the clone, in the same interpreter
+    assert Path(got["file"]).resolve() == (ROOT / "xlnb" / "__init__.py").resolve()
+    assert Path(got["file"]).parent.parent == clone
+    assert Path(got["data"]).parent.parent.parent == clone
+    expected = [] if installed else [["pip", f'install -q -e "{clone}[demo]"']]
+    assert got["calls"] == expected
