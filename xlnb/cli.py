@@ -3,6 +3,7 @@
     xlnb list
     xlnb run midalign/fig1a_layer_retrieval --profile smoke -p n_pairs=8 [--force]
     xlnb reproduce --profile demo [--only 'midalign/*'] [--force]
+    xlnb report --profile demo [--out FILE]
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 
 import yaml
 
-from xlnb import run
+from xlnb import report, run
 
 USER_ERRORS = (ValueError, TypeError, LookupError, FileNotFoundError)
 
@@ -74,6 +75,14 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return 1 if any(r.status == "failed" for r in results) else 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Print the paper-vs-ours table of a profile; also write it to ``--out``."""
+    print(report.report(args.profile, args.out), end="")
+    if args.out:
+        print(f"(written to {args.out})", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``xlnb`` command."""
     parser = argparse.ArgumentParser(prog="xlnb", description="Run the xlnb notebooks.")
@@ -89,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (one, every):
         p.add_argument("--profile", required=True, help="smoke, demo or paper")
         p.add_argument("--force", action="store_true", help="run even when up to date")
+    table = sub.add_parser("report", help="paper vs ours: every notebook's headline numbers")
+    table.add_argument("--profile", required=True, help="smoke, demo or paper")
+    table.add_argument("--out", metavar="FILE", help="also write the markdown table here")
     return parser
 
 
@@ -97,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not args.quiet:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
-    commands = {"list": cmd_list, "run": cmd_run, "reproduce": cmd_reproduce}
+    commands = {"list": cmd_list, "run": cmd_run, "reproduce": cmd_reproduce,
+                "report": cmd_report}
     try:
         return commands[args.command](args)
     except USER_ERRORS as exc:

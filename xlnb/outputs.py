@@ -1,12 +1,14 @@
-"""Saving figures and tables atomically, and logging each written path for the runner.
+"""Saving figures, tables and headline numbers atomically, and logging each written path.
 
-A notebook calls :func:`save_figure` / :func:`save_table`; when ``XLNB_OUTPUT_LOG`` names a
-file (the runner sets it), every written path is appended to it as one line, which is how
-a run's manifest learns the notebook's outputs.
+A notebook calls :func:`save_figure` / :func:`save_table` / :func:`save_headlines`; when
+``XLNB_OUTPUT_LOG`` names a file (the runner sets it), every written path is appended to it
+as one line, which is how a run's manifest learns the notebook's outputs.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import tempfile
 from collections.abc import Callable
@@ -15,6 +17,8 @@ from pathlib import Path
 from xlnb.paths import figures_dir, results_dir
 
 OUTPUT_LOG_ENV = "XLNB_OUTPUT_LOG"
+NOTEBOOK_ENV = "XLNB_NOTEBOOK"  # the runner sets it to the notebook's ref, e.g. midalign/fig1a_...
+HEADLINE_COLUMNS = ("notebook", "quantity", "paper", "ours", "model", "data")
 
 
 def _check_name(name: str) -> None:
@@ -79,3 +83,61 @@ def save_table(df, name: str, *, profile: str) -> Path:
     _check_profile(profile)
     out = results_dir(profile)
     return atomic_write(out / f"{name}.csv", lambda tmp: df.to_csv(tmp, index=False))
+
+
+def _missing(value) -> bool:
+    """None, NaN or an empty string: no value."""
+    if value is None:
+        return True
+    if isinstance(value, numbers.Real) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def headline_rows(rows, *, notebook: str) -> list[dict]:
+    """Check headline rows and complete their ``notebook`` field; one dict per row.
+
+    rows: mappings (or a DataFrame) with ``quantity``, ``ours``, ``model``, ``data`` and
+    optionally ``paper`` (missing: the paper states no value) and ``notebook`` (default:
+    ``notebook``).
+    """
+    if hasattr(rows, "to_dict"):
+        rows = rows.to_dict(orient="records")
+    rows = [dict(r) for r in rows]
+    if not rows:
+        raise ValueError("no headline rows given")
+    out = []
+    for i, row in enumerate(rows):
+        unknown = set(row) - set(HEADLINE_COLUMNS)
+        if unknown:
+            raise ValueError(f"headline row {i}: unknown keys {sorted(unknown)}; "
+                             f"allowed: {', '.join(HEADLINE_COLUMNS)}")
+        for key in ("quantity", "ours", "model", "data"):
+            if _missing(row.get(key)):
+                raise ValueError(f"headline row {i} ({row.get('quantity')!r}): {key!r} missing")
+        paper = row.get("paper")
+        out.append({**row, "notebook": row.get("notebook") or notebook,
+                    "paper": None if _missing(paper) else paper})
+    return out
+
+
+def save_headlines(rows, name: str, *, profile: str, notebook: str | None = None) -> Path:
+    """Write ``results/<profile>/<name>_headlines.csv``: the notebook's numbers beside the
+    paper's, one row per quantity (columns :data:`HEADLINE_COLUMNS`).
+
+    ``paper`` stays empty where the paper reports no value; ``ours`` is this run's number
+    (or a short text such as a layer). ``xlnb report`` gathers every such file of a profile
+    into one table. The ``notebook`` column defaults to ``notebook``, else the runner's
+    ``$XLNB_NOTEBOOK`` (the notebook's ref), else ``name``. Rows are checked by
+    :func:`headline_rows`; the file is written atomically and logged for the run's
+    manifest like :func:`save_table`.
+    """
+    import pandas as pd
+
+    _check_name(name)
+    _check_profile(profile)
+    notebook = notebook or os.environ.get(NOTEBOOK_ENV) or name
+    frame = pd.DataFrame(headline_rows(rows, notebook=notebook), columns=list(HEADLINE_COLUMNS),
+                         dtype=object)  # object: an int paper value stays "16", not "16.0"
+    out = results_dir(profile)
+    return atomic_write(out / f"{name}_headlines.csv", lambda tmp: frame.to_csv(tmp, index=False))

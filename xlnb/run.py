@@ -109,10 +109,12 @@ def kernel_manager_class(env: dict[str, str]):
     return RunnerKernelManager
 
 
-def _kernel_env(output_log: str) -> dict[str, str]:
-    """Environment of the kernel: batch mode, project root, output log, this xlnb."""
+def _kernel_env(output_log: str, ref: str = "") -> dict[str, str]:
+    """Environment of the kernel: batch mode, project root, output log, notebook ref, this
+    xlnb."""
     env = {
         "XLNB_BATCH": "1", "XLNB_PROJECT_ROOT": str(project_root()), "XLNB_OUTPUT_LOG": output_log,
+        "XLNB_NOTEBOOK": ref,
     }
     package_parent = Path(__file__).resolve().parent.parent
     if package_parent.name not in {"site-packages", "dist-packages"}:
@@ -141,7 +143,7 @@ def _execute(ref: str, params: dict, out: Path, output_log: str) -> None:
         str(nb_path), str(out), parameters=params, cwd=str(nb_path.parent),
         kernel_name=KERNEL_NAME, language="python", log_output=True,
         progress_bar=sys.stderr.isatty(),
-        kernel_manager_class=kernel_manager_class(_kernel_env(output_log)),
+        kernel_manager_class=kernel_manager_class(_kernel_env(output_log, ref)),
     )
 
 

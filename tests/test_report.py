@@ -1,0 +1,128 @@
+"""Paper vs ours: headline files written by notebooks, gathered into one markdown table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from xlnb import cli, outputs, report
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch) -> Path:
+    """A project root through ``XLNB_PROJECT_ROOT``; no runner variables set."""
+    monkeypatch.setenv("XLNB_PROJECT_ROOT", str(tmp_path))
+    monkeypatch.delenv("XLNB_OUTPUT_LOG", raising=False)
+    monkeypatch.delenv("XLNB_NOTEBOOK", raising=False)
+    return tmp_path
+
+
+def _write(root: Path, name: str, text: str, profile: str = "demo") -> Path:
+    path = root / "results" / profile / f"{name}_headlines.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# Two hand-written files, named so that file order and notebook order differ.
+TAB1 = """notebook,quantity,paper,ours,model,data
+neuronxa/tab1_retrieval_embedding_vs_nas,"head En⇔xx, NAS (%)",93.1,71.25,gemma-3-270m,micro (120 sentences)
+neuronxa/tab1_retrieval_embedding_vs_nas,long-tail En⇔xx | NAS,,0.5,gemma-3-270m,micro
+"""
+FIG1A = """notebook,quantity,paper,ours,model,data
+midalign/fig1a_layer_retrieval,peak layer,16,9.0,gemma-3-270m,micro
+midalign/fig1a_layer_retrieval,peak accuracy (%),0.123456,12345.678,gemma-3-270m,micro
+"""
+EXPECTED = """| notebook | quantity | paper | ours | model | data |
+| --- | --- | --- | --- | --- | --- |
+| `midalign/fig1a_layer_retrieval` | peak layer | 16 | 9 | gemma-3-270m | micro |
+| `midalign/fig1a_layer_retrieval` | peak accuracy (%) | 0.1235 | 1.235e+04 | gemma-3-270m | micro |
+| `neuronxa/tab1_retrieval_embedding_vs_nas` | head En⇔xx, NAS (%) | 93.1 | 71.25 | gemma-3-270m | micro (120 sentences) |
+| `neuronxa/tab1_retrieval_embedding_vs_nas` | long-tail En⇔xx \\| NAS | — | 0.5 | gemma-3-270m | micro |
+"""
+
+
+def test_report_of_two_handwritten_files(root):
+    _write(root, "a_tab1", TAB1)
+    _write(root, "b_fig1a", FIG1A)
+    _write(root, "other", FIG1A, profile="smoke")  # another profile is not gathered
+    assert report.report("demo") == EXPECTED
+
+
+def test_cli_report_prints_and_writes(root, capsys):
+    _write(root, "a_tab1", TAB1)
+    _write(root, "b_fig1a", FIG1A)
+    out = root / "docs" / "demo.md"
+    assert cli.main(["report", "--profile", "demo", "--out", str(out)]) == 0
+    assert capsys.readouterr().out == EXPECTED
+    assert out.read_text(encoding="utf-8") == EXPECTED
+
+
+def test_cli_report_without_files_is_a_one_line_error(root, capsys):
+    assert cli.main(["report", "--profile", "demo"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no *_headlines.csv" in err and "xlnb reproduce --profile demo" in err
+    assert "\n" not in err
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("", "—"), ("16", "16"), ("16.0", "16"), ("-3", "-3"), ("0.95561", "0.9556"),
+    ("71.25", "71.25"), ("layer 9 of 18", "layer 9 of 18"), ("nan", "nan"),
+])
+def test_format_value(text, shown):
+    assert report.format_value(text) == shown
+
+
+def test_save_headlines_then_report_round_trip(root, monkeypatch):
+    log = root / "outputs.log"
+    monkeypatch.setenv("XLNB_OUTPUT_LOG", str(log))
+    monkeypatch.setenv("XLNB_NOTEBOOK", "midalign/fig1a_layer_retrieval")
+    rows = [
+        {"quantity": "peak layer", "paper": 16, "ours": 9, "model": "gemma-3-270m",
+         "data": "micro"},
+        {"quantity": "peak accuracy (%)", "paper": None, "ours": 41.6666, "model": "gemma-3-270m",
+         "data": "micro"},
+    ]
+    path = outputs.save_headlines(rows, "fig1a", profile="demo")
+    assert path == root / "results/demo/fig1a_headlines.csv"
+    assert log.read_text().splitlines() == [str(path)]
+    written = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert list(written.columns) == ["notebook", "quantity", "paper", "ours", "model", "data"]
+    assert written["notebook"].tolist() == ["midalign/fig1a_layer_retrieval"] * 2
+    assert written["paper"].tolist() == ["16", ""]
+    lines = report.report("demo").splitlines()
+    assert lines[2] == "| `midalign/fig1a_layer_retrieval` | peak layer | 16 | 9 | gemma-3-270m | micro |"
+    assert lines[3].endswith("| peak accuracy (%) | — | 41.67 | gemma-3-270m | micro |")
+
+
+def test_save_headlines_notebook_defaults(root):
+    row = {"quantity": "q", "ours": 1.5, "model": "m", "data": "d"}
+    outputs.save_headlines([row], "tab2", profile="smoke")
+    outputs.save_headlines(pd.DataFrame([row]), "tab3", profile="smoke", notebook="neuronxa/tab3")
+    outputs.save_headlines([{**row, "notebook": "x/y"}], "tab4", profile="smoke")
+    table = report.headline_table("smoke")
+    assert table["notebook"].tolist() == ["neuronxa/tab3", "tab2", "x/y"]
+
+
+@pytest.mark.parametrize("row, message", [
+    ({"paper": 1, "ours": 2, "model": "m", "data": "d"}, "'quantity' missing"),
+    ({"quantity": "q", "ours": None, "model": "m", "data": "d"}, "'ours' missing"),
+    ({"quantity": "q", "ours": float("nan"), "model": "m", "data": "d"}, "'ours' missing"),
+    ({"quantity": "q", "ours": 1, "data": "d"}, "'model' missing"),
+    ({"quantity": "q", "ours": 1, "model": "m", "data": " "}, "'data' missing"),
+    ({"quantity": "q", "ours": 1, "model": "m", "data": "d", "value": 3}, "unknown keys"),
+])
+def test_save_headlines_rejects_incomplete_rows(root, row, message):
+    with pytest.raises(ValueError, match=message):
+        outputs.save_headlines([row], "bad", profile="demo")
+    assert not (root / "results/demo/bad_headlines.csv").exists()
+
+
+def test_save_headlines_rejects_no_rows_and_bad_names(root):
+    with pytest.raises(ValueError, match="no headline rows"):
+        outputs.save_headlines([], "t", profile="demo")
+    with pytest.raises(ValueError, match="name"):
+        outputs.save_headlines([{"quantity": "q", "ours": 1, "model": "m", "data": "d"}],
+                               "a/b", profile="demo")
