@@ -93,7 +93,8 @@ def test_save_headlines_then_report_round_trip(root, monkeypatch):
     assert written["notebook"].tolist() == ["midalign/fig1a_layer_retrieval"] * 2
     assert written["paper"].tolist() == ["16", ""]
     lines = report.report("demo").splitlines()
-    assert lines[2] == "| `midalign/fig1a_layer_retrieval` | peak layer | 16 | 9 | gemma-3-270m | micro |"
+    assert lines[2] == ("| `midalign/fig1a_layer_retrieval` | peak layer | 16 | 9 "
+                        "| gemma-3-270m | micro |")
     assert lines[3].endswith("| peak accuracy (%) | — | 41.67 | gemma-3-270m | micro |")
 
 

@@ -18,10 +18,22 @@ from xlnb import cli, run
 
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
-    """An empty project root, made current through ``XLNB_PROJECT_ROOT``."""
+    """An empty project root, made current through ``XLNB_PROJECT_ROOT``; the code hash is
+    taken over a stand-in package, so edits to xlnb while the tests run do not count."""
     root = make_project(tmp_path / "proj")
     monkeypatch.setenv("XLNB_PROJECT_ROOT", str(root))
     monkeypatch.delenv("XLNB_OUTPUT_LOG", raising=False)
+    monkeypatch.setattr(run, "PACKAGE_DIR", _package(tmp_path / "pkg"))
+    return root
+
+
+def _package(root: Path) -> Path:
+    """A stand-in for the xlnb sources: two modules, a data file, byte-code and an editor file."""
+    (root / "sub" / "__pycache__").mkdir(parents=True)
+    (root / "a.py").write_text("A = 1\n")
+    (root / "sub" / "b.py").write_text("B = 2\n")
+    (root / "sub" / "words.txt").write_text("hallo\n")
+    (root / "sub" / "__pycache__" / "b.cpython-311.pyc").write_bytes(b"\0")
     return root
 
 
@@ -150,6 +162,129 @@ def test_interrupted_run_leaves_nothing_trusted(project, monkeypatch):
     assert _files(project, "runs") == []
 
 
+# ---------------------------------------------------------------- code hash and manifest
+def _counting_execute(calls: list):
+    """A stand-in for papermill that records (ref, params) and writes the output notebook."""
+    def execute(ref, params, out, output_log):
+        calls.append((ref, dict(params)))
+        Path(out).write_text("{}")
+    return execute
+
+
+def test_code_hash_covers_the_installed_package():
+    import xlnb
+
+    assert run.PACKAGE_DIR == Path(xlnb.__file__).resolve().parent
+    assert (run.PACKAGE_DIR / "run.py").is_file()
+
+
+def test_code_hash_follows_sources_not_caches(tmp_path):
+    pkg = _package(tmp_path / "other")
+    first = run.code_hash(pkg)
+    (pkg / "sub/__pycache__/b.cpython-311.pyc").write_bytes(b"changed")
+    (pkg / ".a.py.swp").write_text("editor")
+    assert run.code_hash(pkg) == first
+    for change in (lambda: (pkg / "sub/b.py").write_text("B = 3\n"),
+                   lambda: (pkg / "sub/words.txt").write_text("hallo welt\n"),
+                   lambda: (pkg / "c.py").write_text(""),
+                   lambda: (pkg / "c.py").rename(pkg / "sub/c.py")):
+        before = run.code_hash(pkg)
+        change()
+        assert run.code_hash(pkg) != before
+
+
+def test_changed_package_code_reruns_the_notebook(project, tmp_path, monkeypatch):
+    add_notebook(project, "toy/ok", {"smoke": {}})
+    calls = []
+    monkeypatch.setattr(run, "_execute", _counting_execute(calls))
+    statuses = [run.run_notebook("toy/ok", "smoke").status]
+    statuses.append(run.run_notebook("toy/ok", "smoke").status)
+    assert run.up_to_date("toy/ok", "smoke", run.load_params("toy/ok", "smoke")) is not None
+    (tmp_path / "pkg/sub/b.py").write_text("B = 3\n")
+    assert run.up_to_date("toy/ok", "smoke", run.load_params("toy/ok", "smoke")) is None
+    statuses.append(run.run_notebook("toy/ok", "smoke").status)
+    statuses.append(run.run_notebook("toy/ok", "smoke").status)
+    assert statuses == ["ok", "skipped", "ok", "skipped"] and len(calls) == 2
+
+
+def test_manifest_records_versions_device_and_code(project, monkeypatch):
+    import peft
+    import torch
+    import transformers
+
+    import xlnb
+
+    add_notebook(project, "toy/ok", {"smoke": {}})
+    monkeypatch.setattr(run, "_execute", _counting_execute([]))
+    assert run.run_notebook("toy/ok", "smoke").status == "ok"
+    manifest = json.loads((project / "runs/smoke/toy/ok.json").read_text())
+    assert manifest["versions"] == {"xlnb": xlnb.__version__, "torch": torch.__version__,
+                                    "transformers": transformers.__version__,
+                                    "peft": peft.__version__}
+    expected = f"cuda ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "cpu"
+    assert manifest["device"] == expected
+    assert manifest["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert manifest["code_hash"] == run.code_hash(project.parent / "pkg")
+    assert manifest["git"] is None  # the toy project is no git checkout
+
+
+# ---------------------------------------------------------------- profile-wide overrides
+def _add_extra_parameter(root: Path, ref: str) -> None:
+    """Give one toy notebook a parameter the others lack."""
+    path = root / "notebooks" / f"{ref}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].source += "extra = 0\n"
+    nbformat.write(nb, path)
+
+
+def test_reproduce_overrides_apply_where_declared(project, monkeypatch, capsys):
+    add_notebook(project, "toy/a", {"smoke": {"n": 2}})
+    add_notebook(project, "toy/b", {"smoke": {}})
+    _add_extra_parameter(project, "toy/a")
+    calls = []
+    monkeypatch.setattr(run, "_execute", _counting_execute(calls))
+    results = run.reproduce("smoke", overrides={"extra": 5, "n": 7})
+    assert dict(calls) == {"toy/a": {"n": 7, "extra": 5, "profile": "smoke"},
+                           "toy/b": {"n": 7, "profile": "smoke"}}
+    assert [(r.notebook, r.status, r.ignored) for r in results] == [
+        ("toy/a", "ok", []), ("toy/b", "ok", ["extra"])]
+    assert [r.status for r in run.reproduce("smoke", overrides={"extra": 5, "n": 7})] == \
+        ["skipped", "skipped"]
+    assert cli.main(["-q", "reproduce", "--profile", "smoke", "-p", "extra=6"]) == 0
+    out = capsys.readouterr().out
+    assert "toy/a     ok" in out and "toy/b     ok" in out  # n back to the params files
+    assert "-p extra: not a parameter of toy/b (run without it)" in out
+    assert calls[-2:] == [("toy/a", {"n": 2, "extra": 6, "profile": "smoke"}),
+                          ("toy/b", {"profile": "smoke"})]
+
+
+@pytest.mark.parametrize("overrides, error, message", [
+    ({"extar": 1}, ValueError, "no selected notebook has a parameter 'extar'"),
+    ({"extra": "many"}, TypeError, "'extra'.*expected int, got str"),
+    ({"n": 1.5}, TypeError, "'n'.*expected int, got float"),
+    ({"profile": "demo"}, ValueError, "profile option"),
+])
+def test_reproduce_bad_overrides_fail_before_any_kernel(project, monkeypatch, overrides, error,
+                                                        message):
+    add_notebook(project, "toy/a", {"smoke": {}})
+    add_notebook(project, "toy/b", {"smoke": {}})
+    _add_extra_parameter(project, "toy/b")
+    calls = []
+    monkeypatch.setattr(run, "_execute", _counting_execute(calls))
+    with pytest.raises(error, match=message):
+        run.reproduce("smoke", overrides=overrides)
+    assert calls == [] and _files(project, "runs") == []
+
+
+def test_reproduce_override_only_in_unselected_notebook_is_an_error(project, monkeypatch):
+    add_notebook(project, "toy/a", {"smoke": {}})
+    add_notebook(project, "other/b", {"smoke": {}})
+    _add_extra_parameter(project, "other/b")
+    monkeypatch.setattr(run, "_execute", _counting_execute([]))
+    with pytest.raises(ValueError, match="'extra'"):
+        run.reproduce("smoke", only="toy/*", overrides={"extra": 1})
+
+
 # ---------------------------------------------------------------- real executions
 @pytest.mark.slow
 def test_run_executes_with_outputs_manifest_and_own_interpreter(project, monkeypatch):
@@ -164,9 +299,13 @@ def test_run_executes_with_outputs_manifest_and_own_interpreter(project, monkeyp
     assert table["batch"].iloc[0] == 1
     assert Path(table["executable"].iloc[0]) == Path(sys.executable)
     assert Path(table["cwd"].iloc[0]) == project / "notebooks/toy"
-    expected = {project / "results/smoke/toy_table.csv", project / "figures/smoke/toy_figure.png",
-                project / "figures/smoke/toy_figure.pdf"}
+    expected = {project / f for f in ("results/smoke/toy_table.csv", "figures/smoke/toy_figure.png",
+                                      "figures/smoke/toy_figure.pdf",
+                                      "results/smoke/toy_headlines.csv")}
     assert set(result.outputs) == expected
+    headlines = pd.read_csv(project / "results/smoke/toy_headlines.csv")
+    assert headlines["notebook"].tolist() == ["toy/ok"]  # the runner names the notebook
+    assert headlines["ours"].tolist() == [pytest.approx(6.0)]
     manifest = json.loads((project / "runs/smoke/toy/ok.json").read_text())
     assert manifest["status"] == "ok" and manifest["params"]["n"] == 4
     assert manifest["params"]["profile"] == "smoke"

@@ -2,7 +2,7 @@
 
     xlnb list
     xlnb run midalign/fig1a_layer_retrieval --profile smoke -p n_pairs=8 [--force]
-    xlnb reproduce --profile demo [--only 'midalign/*'] [--force]
+    xlnb reproduce --profile demo [--only 'midalign/*'] [-p load_in_4bit=true] [--force]
     xlnb report --profile demo [--out FILE]
 """
 
@@ -45,7 +45,14 @@ def _summary(results: list[run.RunResult]) -> str:
     table = format_table(["notebook", "status", "seconds", "outputs"], rows)
     errors = [f"{r.notebook}: {r.error}" + (f"\n  see {r.executed}" if r.executed else "")
               for r in results if r.status == "failed"]
-    return "\n".join([table, *(["", "failures:"] + errors if errors else [])])
+    ignored: dict[str, list[str]] = {}
+    for r in results:
+        for key in r.ignored:
+            ignored.setdefault(key, []).append(r.notebook)
+    notes = [f"-p {key}: not a parameter of {', '.join(refs)} (run without it)"
+             for key, refs in ignored.items()]
+    return "\n".join([table, *(["", *notes] if notes else []),
+                      *(["", "failures:"] + errors if errors else [])])
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -70,7 +77,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     """Run every notebook of a profile; non-zero exit when any failed."""
-    results = run.reproduce(args.profile, only=args.only, force=args.force)
+    overrides = dict(parse_override(p) for p in args.param)
+    results = run.reproduce(args.profile, only=args.only, force=args.force, overrides=overrides)
     print(_summary(results))
     return 1 if any(r.status == "failed" for r in results) else 0
 
@@ -95,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a parameter (value read as YAML); repeatable")
     every = sub.add_parser("reproduce", help="run every notebook of a profile")
     every.add_argument("--only", metavar="GLOB", help="only notebooks matching this glob")
+    every.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a parameter in every notebook that has it (value read "
+                            "as YAML); repeatable")
     for p in (one, every):
         p.add_argument("--profile", required=True, help="smoke, demo or paper")
         p.add_argument("--force", action="store_true", help="run even when up to date")

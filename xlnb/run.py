@@ -4,7 +4,10 @@ A run of ``notebooks/<ref>.ipynb`` under profile ``P`` takes its parameters from
 ``params/P/<ref>.yaml`` (plus overrides), checks them against the notebook's ``parameters``
 cell before any kernel starts, writes the executed notebook to ``runs/P/<ref>.ipynb`` and,
 last, a manifest ``runs/P/<ref>.json``. A manifest exists only after a complete successful
-run, so :func:`reproduce` can skip a notebook whose manifest still matches.
+run, so :func:`reproduce` can skip a notebook whose manifest still matches: same params,
+same notebook code and same xlnb code (a hash of the package's files). The manifest also
+records the versions of xlnb, torch, transformers and peft, the git commit, and the device;
+those are a record, not part of the skip check (use ``force`` after an upgrade).
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ import fnmatch
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 
 import nbformat
@@ -36,6 +41,8 @@ __all__ = [
 ]
 
 KERNEL_NAME = "python3"
+PACKAGE_DIR = Path(__file__).resolve().parent  # the xlnb sources whose hash a run records
+RECORDED_PACKAGES = ("xlnb", "torch", "transformers", "peft")
 
 
 @dataclass
@@ -50,6 +57,7 @@ class RunResult:
     params: dict = field(default_factory=dict)
     error: str | None = None
     executed: Path | None = None
+    ignored: list[str] = field(default_factory=list)  # reproduce overrides it does not declare
 
 
 # ---------------------------------------------------------------- manifests
@@ -65,11 +73,62 @@ def notebook_hash(path: Path) -> str:
     return _sha256([c.source for c in nb.cells if c.cell_type == "code"])
 
 
-def up_to_date(ref: str, profile: str, params: dict) -> list[Path] | None:
+def code_hash(package_dir: Path | None = None) -> str:
+    """Hash of every file of the xlnb package (relative path and bytes); byte-code caches
+    and hidden files do not count. Any edit under ``xlnb/`` changes it."""
+    root = Path(package_dir or PACKAGE_DIR)
+    digest = hashlib.sha256()
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix not in {".pyc", ".pyo"}
+                   and not any(part == "__pycache__" or part.startswith(".")
+                               for part in p.relative_to(root).parts))
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _git_state() -> dict | None:
+    """``{"commit", "dirty"}`` of the project's git checkout, or None outside one."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=project_root(), capture_output=True, text=True,
+                              check=True, timeout=30).stdout.strip()
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": dirty}
+
+
+def _device() -> str:
+    """The device notebooks compute on by default (``xlnb.device.default_device``), with
+    the GPU's name on CUDA."""
+    import torch
+
+    if torch.cuda.is_available():
+        return f"cuda ({torch.cuda.get_device_name(0)})"
+    return "cpu"
+
+
+def environment() -> dict:
+    """What a run's numbers may depend on besides params and code: package versions (None
+    when not installed), python, device, git commit and dirty flag."""
+    versions = {}
+    for name in RECORDED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {"versions": versions, "python": sys.version.split()[0], "device": _device(),
+            "git": _git_state()}
+
+
+def up_to_date(ref: str, profile: str, params: dict, code: str | None = None) -> list[Path] | None:
     """The outputs of a still-valid previous run, or None when the notebook must run.
 
-    Valid means: a manifest of a successful run with the same params hash and notebook
-    code, whose executed notebook and logged outputs all still exist.
+    Valid means: a manifest of a successful run with the same params hash, notebook code
+    and xlnb code hash (``code``, default :func:`code_hash`), whose executed notebook and
+    logged outputs all still exist.
     """
     paths = run_paths(ref, profile)
     try:
@@ -81,6 +140,7 @@ def up_to_date(ref: str, profile: str, params: dict) -> list[Path] | None:
         manifest.get("status") == "ok"
         and manifest.get("params_hash") == _sha256(params)
         and manifest.get("notebook_hash") == notebook_hash(notebook_path(ref))
+        and manifest.get("code_hash") == (code or code_hash())
         and paths["executed"].is_file()
         and all(p.is_file() for p in outputs)
     )
@@ -168,12 +228,17 @@ def _execute_logged(ref: str, params: dict, out: Path) -> tuple[str | None, list
     return error, outputs, time.monotonic() - start
 
 
-def _write_manifest(ref: str, profile: str, params: dict, outputs: list[Path], seconds: float):
-    """Write ``runs/<profile>/<ref>.json`` atomically: the record of a successful run."""
+def _write_manifest(ref: str, profile: str, params: dict, outputs: list[Path], seconds: float,
+                    code: str):
+    """Write ``runs/<profile>/<ref>.json`` atomically: the record of a successful run.
+
+    code: the xlnb code hash taken before the run started (an edit during the run makes the
+    next run redo it)."""
     paths = run_paths(ref, profile)
     manifest = json.dumps({
         "notebook": ref, "profile": profile, "status": "ok", "params": params,
         "params_hash": _sha256(params), "notebook_hash": notebook_hash(notebook_path(ref)),
+        "code_hash": code, **environment(),
         "outputs": [relative_to_root(p) for p in outputs],
         "executed": relative_to_root(paths["executed"]), "seconds": round(seconds, 3),
         "finished": datetime.now(timezone.utc).isoformat(),
@@ -192,7 +257,8 @@ def run_notebook(
     """
     ref = resolve_ref(ref)
     params = load_params(ref, profile, overrides)
-    previous = None if force else up_to_date(ref, profile, params)
+    code = code_hash()
+    previous = None if force else up_to_date(ref, profile, params, code)
     paths = run_paths(ref, profile)
     if previous is not None:
         return RunResult(ref, profile, "skipped", 0.0, previous, params, None, paths["executed"])
@@ -205,15 +271,37 @@ def run_notebook(
         return RunResult(ref, profile, "failed", seconds, outputs, params, error, executed)
     os.replace(paths["partial"], paths["executed"])
     paths["failed"].unlink(missing_ok=True)
-    _write_manifest(ref, profile, params, outputs, seconds)
+    _write_manifest(ref, profile, params, outputs, seconds, code)
     return RunResult(ref, profile, "ok", seconds, outputs, params, None, paths["executed"])
 
 
-def reproduce(profile: str, only: str | None = None, force: bool = False) -> list[RunResult]:
+def split_overrides(refs: list[str], overrides: dict) -> dict[str, tuple[dict, list[str]]]:
+    """``{ref: (overrides the notebook declares, names it does not)}`` for a profile-wide
+    ``-p``. Checked before any kernel starts: a name no selected notebook declares is a
+    ValueError (a typo), a wrong type for a notebook that declares it a TypeError."""
+    if "profile" in overrides:
+        raise ValueError("choose the profile with the profile option, not as a parameter override")
+    declared = {ref: notebook_parameters(notebook_path(ref)) for ref in refs}
+    unused = [k for k in overrides if not any(k in names for names in declared.values())]
+    if unused:
+        raise ValueError(f"no selected notebook has a parameter {', '.join(map(repr, unused))}")
+    split = {}
+    for ref in refs:
+        applied = {k: v for k, v in overrides.items() if k in declared[ref]}
+        validate_params(notebook_path(ref), applied)
+        split[ref] = (applied, [k for k in overrides if k not in applied])
+    return split
+
+
+def reproduce(profile: str, only: str | None = None, force: bool = False,
+              overrides: dict | None = None) -> list[RunResult]:
     """Run every notebook with params for ``profile`` (``only``: fnmatch glob on refs).
 
-    Up-to-date notebooks are skipped unless ``force``; a failure is recorded and the
-    remaining notebooks still run.
+    overrides: parameters applied to every notebook that declares them (e.g.
+    ``load_in_4bit=True`` for a whole profile on a small GPU); notebooks that do not declare
+    one run without it and list it in their result's ``ignored`` (see
+    :func:`split_overrides` for the checks). Up-to-date notebooks are skipped unless
+    ``force``; a failure is recorded and the remaining notebooks still run.
     """
     check_profile(profile)
     refs = [r for r in notebook_refs() if params_path(r, profile).is_file()]
@@ -221,10 +309,14 @@ def reproduce(profile: str, only: str | None = None, force: bool = False) -> lis
         refs = [r for r in refs if fnmatch.fnmatch(r, only)]
         if not refs:
             raise LookupError(f"no notebook with params for profile {profile!r} matches {only!r}")
+    split = split_overrides(refs, dict(overrides or {}))
     results = []
     for ref in refs:
+        applied, ignored = split[ref]
         try:
-            results.append(run_notebook(ref, profile, force=force))
+            result = run_notebook(ref, profile, applied, force=force)
         except Exception as exc:  # bad params of one notebook must not stop the others
-            results.append(RunResult(ref, profile, "failed", error=_error_line(exc)))
+            result = RunResult(ref, profile, "failed", error=_error_line(exc))
+        result.ignored = ignored
+        results.append(result)
     return results
