@@ -1,0 +1,99 @@
+"""Batched greedy decoding for evaluating generative tasks (MidAlign §4.1, App. D.2).
+
+Greedy decoding with a fixed maximum of new tokens per task, as the paper evaluates slot
+filling and translation. Prompts are grouped into length-sorted batches, left-padded so that
+every prompt ends at the last position, and decoded by ``model.generate`` with the KV cache:
+each new token costs one position's forward instead of the whole sequence's. The built-in
+loop already does what evaluation needs (left-padding-aware position ids, per-row stopping,
+any cache type the architecture wants -- Gemma 3 mixes sliding and full attention), so no
+hand-written loop is needed.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from xlnb.progress import progress
+
+
+def generate(model, tokenizer, prompts: list[str], *, max_new_tokens: int,
+             batch_size: int = 16, stop_ids=None) -> list[str]:
+    """Greedy continuations of ``prompts``, in input order, without prompt or special tokens.
+
+    model: a CausalLM or a peft ``PeftModel`` (adapters apply).
+    prompts: rendered prompt text (e.g. :func:`xlnb.tasks.chat.prompt_text`); a prompt that
+        already starts with the tokenizer's BOS text is encoded without adding special
+        tokens, any other with them, so BOS appears exactly once.
+    max_new_tokens: the fixed budget of new tokens (a task's ``max_new_tokens``).
+    batch_size: prompts per batch; batches are made of prompts of similar token length,
+        longest first (an out-of-memory error shows up in the first batch, not the last).
+    stop_ids: token ids that end a continuation (excluded from the text); default
+        :func:`stop_token_ids` (EOS and the chat template's end-of-turn marker).
+    """
+    if isinstance(prompts, str):
+        raise TypeError("prompts must be a list of strings, got a single string")
+    if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    stops = sorted(set(stop_token_ids(tokenizer) if stop_ids is None else stop_ids))
+    if not stops:
+        raise ValueError("no stop token ids: the tokenizer has no EOS and none were given")
+    encoded = [encode_prompt(tokenizer, p) for p in prompts]
+    order = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
+    outputs: list[str | None] = [None] * len(prompts)
+    bar = progress(total=len(prompts), desc="generate")
+    try:
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            new = _generate_batch(model, tokenizer, [encoded[i] for i in rows],
+                                  max_new_tokens, stops)
+            for i, ids in zip(rows, new):
+                outputs[i] = tokenizer.decode(ids, skip_special_tokens=True)
+            bar.update(len(rows))
+    finally:
+        bar.close()
+    return outputs
+
+
+def stop_token_ids(tokenizer) -> list[int]:
+    """EOS and end-of-turn ids: :func:`xlnb.tasks.chat.stop_token_ids`, or EOS alone while
+    that module is absent."""
+    try:
+        from xlnb.tasks.chat import stop_token_ids as chat_stop_ids
+    except ImportError:
+        return [] if tokenizer.eos_token_id is None else [tokenizer.eos_token_id]
+    return list(chat_stop_ids(tokenizer))
+
+
+def encode_prompt(tokenizer, prompt: str) -> list[int]:
+    """Token ids of one rendered prompt, adding BOS only when the text does not start with it."""
+    if not isinstance(prompt, str):
+        raise TypeError(f"each prompt must be a string, got {type(prompt).__name__}: {prompt!r}")
+    bos = tokenizer.bos_token
+    has_bos = bool(bos) and prompt.startswith(bos)
+    return tokenizer(prompt, add_special_tokens=not has_bos)["input_ids"]
+
+
+def _generate_batch(model, tokenizer, batch: list[list[int]], max_new_tokens: int,
+                    stops: list[int]) -> list[list[int]]:
+    """Left-pad one batch, decode greedily, return each row's new ids cut before its first stop.
+
+    The padding is built here rather than by the tokenizer, so its ``padding_side`` (right for
+    xlnb tokenizers) is never changed.
+    """
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stops[0]
+    width = max(len(ids) for ids in batch)
+    input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in batch])
+    attention_mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in batch])
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        out = model.generate(input_ids=input_ids.to(device),
+                             attention_mask=attention_mask.to(device),
+                             do_sample=False, num_beams=1, max_new_tokens=max_new_tokens,
+                             eos_token_id=stops, pad_token_id=pad, use_cache=True)
+    new_ids = []
+    for row in out[:, width:].tolist():
+        cut = next((j for j, t in enumerate(row) if t in stops), len(row))
+        new_ids.append(row[:cut])
+    return new_ids
