@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from xlnb.metrics import pivot_hits
-from xlnb.neuronxa.tables import (bootstrap_groups, pair_group_summary, pool_layers,
-                                  resource_pair_groups, retrieval_summary)
+from xlnb.neuronxa.tables import (bitext_pivot_hits, bootstrap_groups, choose_layers,
+                                  head_long_tail, max_over_layers, pair_group_summary,
+                                  resource_pair_groups, retrieval_summary, selection_split)
 
 
 def nn_hits_by_loop(queries, candidates):
@@ -48,18 +49,6 @@ def test_pivot_hits_other_pivot_and_errors():
         pivot_hits({"en": _reps()["en"]}, "en")
 
 
-def test_pool_layers_by_hand():
-    acc = torch.tensor([[0.1, 0.9], [0.5, 0.2], [0.3, 0.4]])  # [L=3, G=2]
-    assert pool_layers(acc, "max").tolist() == pytest.approx([0.5, 0.9])
-    assert pool_layers(acc, "mean").tolist() == pytest.approx([0.3, 0.5])
-    assert pool_layers(acc, "single").tolist() == pytest.approx([0.5, 0.2])  # middle: row 1
-    assert pool_layers(acc, "single", 2).tolist() == pytest.approx([0.3, 0.4])
-    with pytest.raises(ValueError, match="layer 3"):
-        pool_layers(acc, "single", 3)
-    with pytest.raises(ValueError, match="'median'"):
-        pool_layers(acc, "median")
-
-
 def _hand_hits():
     # L=2 layers, G=2 languages, N=4 sentences
     hits = torch.zeros(2, 2, 4, dtype=torch.bool)
@@ -70,56 +59,121 @@ def _hand_hits():
     return hits
 
 
+def test_choose_layers_by_hand():
+    hits = _hand_hits()
+    kept, best = choose_layers(hits, "mean")
+    assert kept is hits and best is None
+    kept, _ = choose_layers(hits, "single", layer=0)
+    assert kept.shape == (1, 2, 4) and kept[0].tolist() == hits[0].tolist()
+    assert choose_layers(hits, "single")[0][0].tolist() == hits[1].tolist()  # middle: row 1
+    with pytest.raises(ValueError, match="layer 2"):
+        choose_layers(hits, "single", layer=2)
+    with pytest.raises(ValueError, match="1 layer"):
+        choose_layers(hits, "max_vector")
+    assert choose_layers(hits[:1], "max_vector")[0].shape == (1, 2, 4)
+    with pytest.raises(ValueError, match="'max'"):
+        choose_layers(hits, "max")
+    with pytest.raises(ValueError, match="select"):
+        choose_layers(hits, "best_layer")
+    # select on sentences 2, 3: lang 0 is better at layer 1 (.5 vs 0), lang 1 ties (0, 0) ->
+    # first row; scored on sentences 0, 1 only
+    kept, best = choose_layers(hits, "best_layer", select=[2, 3])
+    assert best.tolist() == [1, 0]
+    assert kept.shape == (1, 2, 2)
+    assert kept[0].tolist() == [[True, True], [True, False]]
+
+
+def test_best_layer_never_sees_the_scored_sentences():
+    # layer 0 is perfect on the selection half and wrong on the rest; layer 1 the opposite:
+    # picking on the scored sentences would report 1.0, the held-out choice reports 0
+    hits = torch.zeros(2, 1, 8, dtype=torch.bool)
+    select, scored = [0, 1, 2, 3, 4], [5, 6, 7]
+    hits[0, 0, select] = True
+    hits[1, 0, scored] = True
+    kept, best = choose_layers(hits, "best_layer", select=select)
+    assert best.tolist() == [0] and not kept.any()
+    table = retrieval_summary(["de"], {"bidirectional": hits}, {"head": ["de"]}, "best_layer",
+                              select=select, layer_labels=[7, 8], n_boot=50)
+    row = table.iloc[0]
+    assert row.accuracy == 0 and row.n_scored == 3 and row.layers == "de:7"
+
+
+def test_selection_split():
+    sel, scored = selection_split(20, 0.25, seed=3)
+    assert len(sel) == 5 and len(scored) == 15
+    assert sorted(set(sel) | set(scored)) == list(range(20)) and not set(sel) & set(scored)
+    assert selection_split(20, 0.25, seed=3)[0].tolist() == sel.tolist()
+    with pytest.raises(ValueError, match="fraction"):
+        selection_split(20, 1.0)
+    with pytest.raises(ValueError, match="fewer than 2"):
+        selection_split(3, 0.5)
+
+
+def test_max_over_layers_is_the_elementwise_max():
+    reps = _reps()
+    got = max_over_layers(reps)
+    for lang, r in reps.items():
+        expect = np.max(r.numpy(), axis=0)[None]
+        np.testing.assert_array_equal(got[lang].numpy(), expect)
+    # not the best layer: the max vector mixes layers
+    assert not any(torch.equal(got["de"][0], reps["de"][i]) for i in range(3))
+
+
+def test_head_long_tail_keeps_english_out_of_the_long_tail():
+    langs = ["en", "de", "fr", "cy", "sw"]
+    assert head_long_tail(langs, "en") == {"head": ["de", "fr", "sw"], "long-tail": ["cy"]}
+    got = head_long_tail(langs, "de", head=["fra_Latn", "cy"])
+    assert got == {"head": ["en", "fr", "cy"], "long-tail": ["sw"]}
+    with pytest.raises(ValueError, match="'it'"):
+        head_long_tail(langs, "it")
+
+
+def test_bitext_hits_equal_multiway_hits():
+    reps = _reps()
+    langs, hits = pivot_hits(reps, "en", margin="cosine")
+    pairs = {lang: {"en": reps["en"], lang: reps[lang]} for lang in ("de", "sw")}
+    got_langs, got = bitext_pivot_hits(pairs, "en", margin="cosine")
+    assert got_langs == langs
+    for direction in hits:
+        assert torch.equal(got[direction], hits[direction])
+    got_langs, got = bitext_pivot_hits(pairs, "en", max_vector=True, margin="cosine")
+    _, expect = pivot_hits(max_over_layers(reps), "en", margin="cosine")
+    assert got["bidirectional"].shape == (1, 2, 10)
+    assert torch.equal(got["bidirectional"], expect["bidirectional"])
+
+
 def test_bootstrap_groups_estimates_by_hand():
     hits = _hand_hits()
     cols = {"a": [0], "b": [1], "both": [0, 1]}
-    got = bootstrap_groups(hits, cols, "max", n_boot=200)
-    assert got["a"][0] == pytest.approx(0.75) and got["b"][0] == pytest.approx(0.25)
-    assert got["both"][0] == pytest.approx(0.5)
-    got = bootstrap_groups(hits, cols, "mean", n_boot=200)
+    got = bootstrap_groups(hits, cols, n_boot=200)
     assert got["both"][0] == pytest.approx((0.625 + 0.125) / 2)
-    got = bootstrap_groups(hits, cols, "single", layer=0, n_boot=200)
+    got = bootstrap_groups(hits[:1], cols, n_boot=200)
     assert got["both"][0] == pytest.approx((0.5 + 0.25) / 2)
     for est, low, high in got.values():
         assert 0 <= low <= est <= high <= 1
 
 
-def test_bootstrap_max_is_redone_per_resample():
-    # two layers with complementary hits: every resample's max is >= its mean, and the
-    # max statistic's interval sits above the mean's (a max taken once on the full data and
-    # then resampled at a fixed layer would not)
-    hits = torch.zeros(2, 1, 40, dtype=torch.bool)
-    hits[0, 0, :20] = True
-    hits[1, 0, 20:] = True
-    cols = {"g": [0]}
-    est, low, high = bootstrap_groups(hits, cols, "max", n_boot=500)["g"]
-    _, low_mean, high_mean = bootstrap_groups(hits, cols, "mean", n_boot=500)["g"]
-    assert est == 0.5 and low_mean == high_mean == 0.5  # every resample averages to .5
-    assert low >= 0.5 and high > 0.5
-
-
 def test_bootstrap_perfect_and_errors():
     hits = torch.ones(3, 2, 5, dtype=torch.bool)
-    assert bootstrap_groups(hits, {"g": [0, 1]}, "max", n_boot=50)["g"] == (1.0, 1.0, 1.0)
+    assert bootstrap_groups(hits, {"g": [0, 1]}, n_boot=50)["g"] == (1.0, 1.0, 1.0)
     with pytest.raises(ValueError, match="no languages"):
-        bootstrap_groups(hits, {"g": []}, "max")
+        bootstrap_groups(hits, {"g": []})
     with pytest.raises(ValueError, match="L, G, N"):
-        bootstrap_groups(hits[0], {"g": [0]}, "max")
+        bootstrap_groups(hits[0], {"g": [0]})
 
 
 def test_retrieval_summary_by_hand():
     hits = _hand_hits()
     table = retrieval_summary(["de", "sw"], {"pivot_to_xx": hits, "xx_to_pivot": ~hits},
-                              {"head": ["de"], "long-tail": ["sw"], "empty": []}, "max",
+                              {"head": ["de"], "long-tail": ["sw"], "empty": []}, "mean",
                               n_boot=100)
     assert set(table.group) == {"head", "long-tail"}
     got = table.set_index(["direction", "group"]).accuracy
-    assert got["pivot_to_xx", "head"] == pytest.approx(0.75)
-    assert got["xx_to_pivot", "long-tail"] == pytest.approx(1.0)  # ~hits: all True at layer 1
-    assert got["xx_to_pivot", "head"] == pytest.approx(0.5)  # 1 - .5 at layer 0
-    assert (table.n_langs == 1).all()
+    assert got["pivot_to_xx", "head"] == pytest.approx(0.625)
+    assert got["xx_to_pivot", "long-tail"] == pytest.approx(0.875)
+    assert (table.n_langs == 1).all() and (table.n_scored == 4).all()
     with pytest.raises(ValueError, match="'fr'"):
-        retrieval_summary(["de", "sw"], {"pivot_to_xx": hits}, {"head": ["fr"]}, "max")
+        retrieval_summary(["de", "sw"], {"pivot_to_xx": hits}, {"head": ["fr"]}, "mean")
 
 
 def test_resource_pair_groups_by_hand():

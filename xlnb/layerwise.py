@@ -22,8 +22,9 @@ def language_reps(model, tokenizer, texts: Mapping[str, list[str]], *, kind: str
                   **kwargs) -> dict:
     """Representations per language: language -> ``[layers, N, width]``.
 
-    kind: ``hidden`` -> :func:`xlnb.reps.sentence_reps` (index 0 = embeddings, i = block i);
-    ``nas`` / ``nav`` -> :func:`xlnb.reps.neuron_states` (index i = block i, 0-based).
+    kind: ``hidden`` -> :func:`xlnb.reps.sentence_reps` (representation index 0 =
+    embeddings, i = output of block i); ``nas`` / ``nav`` -> :func:`xlnb.reps.neuron_states`
+    (the FFN neurons of block i, blocks numbered 1..n, so by default row r is block r + 1).
     texts: language -> line-aligned sentences (:func:`xlnb.data.load_parallel`); kwargs go
     to the extraction function (pooling, layers, batch_size, ``lazy=True`` for handles that
     read layers from the disk cache on demand, ...).
@@ -36,13 +37,26 @@ def language_reps(model, tokenizer, texts: Mapping[str, list[str]], *, kind: str
     return {lang: extract(model, tokenizer, sents, **kwargs) for lang, sents in texts.items()}
 
 
+def bitext_reps(model, tokenizer, bitexts: Mapping[str, Mapping[str, list[str]]], *,
+                kind: str = "hidden", **kwargs) -> dict[str, dict]:
+    """:func:`language_reps` of each bitext: language -> ``{pivot: reps, language: reps}``.
+
+    bitexts: :func:`xlnb.data.load_bitexts` output. A pivot side shared by several
+    languages (FLORES, the micro set) is extracted once and then read from the cache.
+    """
+    if not bitexts:
+        raise ValueError("bitexts is empty: give at least one language")
+    return {lang: language_reps(model, tokenizer, pair, kind=kind, **kwargs)
+            for lang, pair in bitexts.items()}
+
+
 def pair_groups(languages: Iterable[str], groups: Mapping[str, Iterable[str]],
-                rule: str = "any") -> dict[str, set[tuple[str, str]]]:
+                rule: str = "src") -> dict[str, set[tuple[str, str]]]:
     """Which ordered pairs count toward each group's curve.
 
     MidAlign Fig. 1a shows low-resource languages' alignment without saying how pairs are
-    counted; we choose ``any`` (a pair counts when its source or target is in the group), and
-    offer ``both`` (both in the group) and ``src`` (the query language is in the group).
+    counted; we choose ``src`` (a pair counts when its query language is in the group), and
+    offer ``any`` (its source or target is in the group) and ``both`` (both are).
     """
     if rule not in GROUP_RULES:
         raise ValueError(f"unknown group rule {rule!r}; use one of {GROUP_RULES}")

@@ -16,7 +16,7 @@ from xlnb.data.languages import (
     low_resource,
     resource_level,
 )
-from xlnb.data.parallel import SOURCES, load_parallel, micro_languages, read_lines
+from xlnb.data.parallel import SOURCES, load_bitexts, load_parallel, micro_languages, read_lines
 
 __all__ = [
     "LANGUAGES",
@@ -28,6 +28,7 @@ __all__ = [
     "iso1",
     "iso3",
     "languages",
+    "load_bitexts",
     "load_parallel",
     "low_resource",
     "micro_languages",

@@ -21,7 +21,8 @@ Sources
 ``tatoeba``
     LASER's Tatoeba test sets (Artetxe & Schwenk, 2019): up to 1000 sentences per
     language, each paired with English, the English sides differing per language. So
-    ``langs`` must be one language and English (``["de", "en"]``). With ``path``: LASER's
+    :func:`load_parallel` takes one language and English (``["de", "en"]``);
+    :func:`load_bitexts` takes several, each with its own English side. With ``path``: LASER's
     layout ``tatoeba.{xxx}-eng.{xxx}`` / ``tatoeba.{xxx}-eng.eng`` (ISO 639-3 names as in
     :attr:`Language.iso3`). Without: the hub dataset ``mteb/tatoeba-bitext-mining``, config
     ``"{xxx}-eng"``, split ``test``, columns ``sentence1`` (the language) and
@@ -31,6 +32,14 @@ Sources
     languages of :func:`micro_languages`, shipped as ``xlnb/data/micro/{iso1}.txt``. The
     offline default of the ``demo`` and ``smoke`` profiles. ``split`` is ignored;
     ``path`` replaces the folder.
+
+Several languages against a pivot
+---------------------------------
+``load_bitexts(source, langs, pivot="en")`` returns ``{lang: {pivot: [...], lang: [...]}}``
+for every language other than the pivot: the same pivot sentences for every language with
+a multi-way parallel source (FLORES-200, micro), the language's own English side with
+Tatoeba (whose pivot can only be English). Tables that score each language against the
+pivot (NeuronXA Tables 1 and 11) read this form.
 
 Errors: an unknown source, empty or duplicate ``langs``, ``n <= 0``, ``n`` above the
 sentences available, mismatched line counts and blank sentences raise ``ValueError``;
@@ -133,8 +142,8 @@ def _tatoeba_pair(langs: Sequence[str]) -> tuple[str, str]:
     if len(english) != 1 or len(others) != 1:
         raise ValueError(
             "tatoeba pairs each language with English only, and the English sentences "
-            "differ per language: pass one language and English, e.g. ['de', 'en'] "
-            f"(got {list(langs)})")
+            "differ per language: pass one language and English, e.g. ['de', 'en'], or "
+            f"load several with load_bitexts('tatoeba', langs) (got {list(langs)})")
     return others[0], english[0]
 
 
@@ -235,3 +244,35 @@ def load_parallel(source: str, langs: Sequence[str], *, split: str = "devtest",
     if n is not None and n > available:
         raise ValueError(f"n={n} but {source} has only {available} sentences for {langs}")
     return {lang: loaded[lang][1][:n] for lang in langs}
+
+
+def load_bitexts(source: str, langs: Sequence[str], *, pivot: str = "en",
+                 split: str = "devtest", n: int | None = None,
+                 path: str | Path | None = None) -> dict[str, dict[str, list[str]]]:
+    """Every language of ``langs`` other than ``pivot`` with its pivot side:
+    ``{lang: {pivot: [s_1..s_n], lang: [t_1..t_n]}}``, t_i translating s_i (see the module
+    docstring). ``langs`` includes the pivot; other arguments as in :func:`load_parallel`.
+    With Tatoeba each language is loaded with its own English side; ``n`` must then not
+    exceed any language's size, so every language keeps the same number of sentences.
+    """
+    if isinstance(langs, str):
+        raise ValueError(f"langs must be a list of codes, not the string {langs!r}")
+    langs = list(langs)
+    if pivot not in langs:
+        raise ValueError(f"pivot {pivot!r} is not among the languages {langs}")
+    others = [lang for lang in langs if lang != pivot]
+    if not others:
+        raise ValueError(f"langs {langs} has no language besides the pivot {pivot!r}")
+    if source != "tatoeba":
+        texts = load_parallel(source, langs, split=split, n=n, path=path)
+        return {lang: {pivot: texts[pivot], lang: texts[lang]} for lang in others}
+    if get_language(pivot).iso1 != "en":
+        raise ValueError(f"tatoeba pairs every language with English; pivot {pivot!r} "
+                         "cannot be used with it")
+    out = {lang: load_parallel(source, [lang, pivot], split=split, n=n, path=path)
+           for lang in others}
+    sizes = {lang: len(pair[lang]) for lang, pair in out.items()}
+    if len(set(sizes.values())) != 1:
+        raise ValueError(f"tatoeba sizes differ across languages {sizes}: give n (at most "
+                         f"{min(sizes.values())}) so every language has as many sentences")
+    return {lang: {pivot: pair[pivot], lang: pair[lang]} for lang, pair in out.items()}

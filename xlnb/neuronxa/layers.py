@@ -6,7 +6,7 @@ kept per sentence::
 
     hit_l(i) = 1( c_ii > {c_ij, c_ji}_{j != i} )   with C = C(l), the cosine matrix of layer l
 
-so that ``mu_C(l) = mean_i hit_l(i)``, and NeuronXA's layer-averaged score (§2.3: "mean
+so that ``mu_C(l) = mean_i hit_l(i)``, and NeuronXA's layer-averaged score (§2.2: "mean
 pooling over multiple layers") is ``mean_l mu_C(l) = mean_i s(i)`` with the per-sentence
 score ``s(i) = mean_l hit_l(i)``: a bootstrap over sentences of ``s`` gives its interval.
 The plots of Fig. 2 (a heat map of languages x layers and per-language curves) live here
@@ -100,7 +100,7 @@ def layer_table(pairs: Sequence[tuple[str, str]], hits: torch.Tensor, *,
 
 def language_scores(pairs: Sequence[tuple[str, str]], hits: torch.Tensor, *,
                     n_boot: int = 1000, alpha: float = 0.05, seed: int = 0) -> pd.DataFrame:
-    """Layer-averaged score per pair (NeuronXA §2.3) with a bootstrap interval over sentences.
+    """Layer-averaged score per pair (NeuronXA §2.2) with a bootstrap interval over sentences.
 
     hits: ``[L, P, N]`` from :func:`pair_layer_hits`. The score of a pair is
     ``mean_l mu_C(l)``; the interval resamples the per-sentence scores ``s(i) = mean_l

@@ -1,20 +1,6 @@
-"""NeuronXA Table 1 (retrieval: embeddings vs NAS, head vs long-tail; App. C Table 5 with
-other pivots) and Table 2 (NASCA of high/low-resource language pairs), with bootstrap
-intervals over sentences.
-
-Table 1 (§3.1, §4.1): every language is retrieved against a pivot in three directions,
-``pivot_to_xx``, ``xx_to_pivot`` and ``bidirectional`` (both must succeed), at every layer.
-One number per language comes from the layers by ``layers_pooled``:
-
-* ``max`` — the paper "applies max-pooling" over the model's depth (§3.1); we read this as
-  the best layer's accuracy, chosen per language and direction (optimistic: the choice is
-  made on the evaluation sentences themselves);
-* ``mean`` — the mean over layers (how §2.3 aggregates NASCA);
-* ``single`` — one layer, e.g. a middle block.
-
-The group value is the mean over the group's languages. Its interval resamples sentences
-(the same resample for every language and layer, since the data are multi-way parallel) and
-recomputes everything, layer choice included.
+"""NeuronXA Table 2 (NASCA of high/low-resource language pairs) with bootstrap intervals
+over sentences, and the per-layer figure of Table 1 (whose numbers live in
+:mod:`xlnb.neuronxa.table1`, re-exported here).
 """
 
 from __future__ import annotations
@@ -29,132 +15,26 @@ import seaborn as sns
 import torch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from xlnb.metrics import bootstrap_ci, bootstrap_item_means
+from xlnb.metrics import bootstrap_ci
 from xlnb.metrics.retrieval import DIRECTIONS
+from xlnb.neuronxa.table1 import (LAYER_POOLINGS, bitext_pivot_hits, bootstrap_groups,
+                                  choose_layers, head_long_tail, layer_accuracy,
+                                  max_over_layers, paper_layout, retrieval_summary,
+                                  selection_split, table1_runs)
 
-__all__ = ["DIRECTIONS", "LAYER_POOLINGS", "pool_layers",
-           "bootstrap_groups", "retrieval_summary", "layer_accuracy", "paper_layout",
-           "retrieval_layer_figure", "resource_pair_groups", "pair_group_summary",
-           "pair_group_figure"]
+__all__ = ["DIRECTIONS", "LAYER_POOLINGS", "head_long_tail", "max_over_layers",
+           "selection_split", "choose_layers", "bitext_pivot_hits", "table1_runs", "bootstrap_groups",
+           "retrieval_summary", "layer_accuracy", "paper_layout", "retrieval_layer_figure",
+           "resource_pair_groups", "pair_group_summary", "pair_group_figure"]
 
-LAYER_POOLINGS = ("max", "mean", "single")
 PAIR_GROUPS = ("high→high", "high→low", "low→low")
-
-
-def pool_layers(accuracy: torch.Tensor, how: str, layer: int | None = None) -> torch.Tensor:
-    """One value per language from per-layer values: ``accuracy [..., L, G] -> [..., G]``.
-
-    how: ``max`` / ``mean`` over layers, or ``single`` (row ``layer``, 0-based index into
-    the L rows; ``None``: the middle row ``L // 2``).
-    """
-    if how not in LAYER_POOLINGS:
-        raise ValueError(f"unknown layer pooling {how!r}; use one of {LAYER_POOLINGS}")
-    n_layers = accuracy.shape[-2]
-    if how == "max":
-        return accuracy.max(dim=-2).values
-    if how == "mean":
-        return accuracy.mean(dim=-2)
-    index = n_layers // 2 if layer is None else layer
-    if not isinstance(index, (int, np.integer)) or not 0 <= index < n_layers:
-        raise ValueError(f"layer {layer!r} out of range: there are {n_layers} layers "
-                         f"(0..{n_layers - 1})")
-    return accuracy[..., index, :]
-
-
-def bootstrap_groups(hits: torch.Tensor, columns: Mapping[str, Sequence[int]], how: str, *,
-                     layer: int | None = None, n_boot: int = 1000, alpha: float = 0.05,
-                     seed: int = 0) -> dict[str, tuple[float, float, float]]:
-    """Group means of layer-pooled accuracy with percentile bootstrap intervals.
-
-    hits: bool ``[L, G, N]``; columns: group -> indices into G. For each group returns
-    ``(estimate, low, high)``: estimate = mean over the group's languages of
-    :func:`pool_layers` of the per-layer accuracy; low/high = the ``alpha/2``,
-    ``1 - alpha/2`` quantiles of the same statistic over ``n_boot`` resamples of the N
-    sentences with replacement (one resample shared by all languages and layers, so the
-    max over layers is taken again in every resample).
-    """
-    if hits.dim() != 3:
-        raise ValueError(f"hits must be [L, G, N], got shape {tuple(hits.shape)}")
-    empty = [name for name, cols in columns.items() if len(cols) == 0]
-    if empty:
-        raise ValueError(f"groups {empty} have no languages")
-    cols = [list(c) for c in columns.values()]
-
-    def group_means(acc):  # [B, L, G] -> [B, groups]
-        pooled = pool_layers(acc, how, layer)
-        return torch.stack([pooled[:, c].mean(dim=-1) for c in cols], dim=-1)
-
-    est, low, high = bootstrap_item_means(hits, group_means, n_boot=n_boot, alpha=alpha,
-                                          seed=seed)
-    return {name: (float(est[i]), float(low[i]), float(high[i]))
-            for i, name in enumerate(columns)}
-
-
-def retrieval_summary(langs: Sequence[str], hits: Mapping[str, torch.Tensor],
-                      groups: Mapping[str, Sequence[str]], how: str, *,
-                      layer: int | None = None, n_boot: int = 1000, alpha: float = 0.05,
-                      seed: int = 0) -> pd.DataFrame:
-    """NeuronXA Table 1 for one representation: accuracy per direction and language group.
-
-    langs, hits: from :func:`xlnb.metrics.pivot_hits`; groups: name (``head``, ``long-tail``)
-    -> languages; groups with no language among ``langs`` are left out. Columns
-    ``direction, group, accuracy, ci_low, ci_high, n_langs``.
-    """
-    unknown = sorted({x for members in groups.values() for x in members} - set(langs))
-    if unknown:
-        raise ValueError(f"group languages {unknown} are not among the retrieved {list(langs)}")
-    columns = {name: [langs.index(x) for x in members]
-               for name, members in groups.items() if members}
-    if not columns:
-        raise ValueError("every group is empty")
-    rows = []
-    for direction, h in hits.items():
-        got = bootstrap_groups(h, columns, how, layer=layer, n_boot=n_boot, alpha=alpha,
-                               seed=seed)
-        rows += [(direction, name, *got[name], len(columns[name])) for name in columns]
-    return pd.DataFrame(rows, columns=["direction", "group", "accuracy", "ci_low", "ci_high",
-                                       "n_langs"])
-
-
-def layer_accuracy(langs: Sequence[str], hits: Mapping[str, torch.Tensor],
-                   groups: Mapping[str, Sequence[str]], *, layers=None) -> pd.DataFrame:
-    """Accuracy per language, direction and layer: columns ``lang, group, direction, layer,
-    accuracy``. hits: direction -> bool ``[L, G, N]`` (:func:`xlnb.metrics.pivot_hits`);
-    layers: labels of the L rows (default 1..L, block numbers)."""
-    group_of = {x: name for name, members in groups.items() for x in members}
-    rows = []
-    for direction, h in hits.items():
-        labels = list(range(1, h.shape[0] + 1)) if layers is None else list(layers)
-        acc = h.double().mean(dim=2)  # [L, G]
-        rows += [(lang, group_of.get(lang), direction, label, acc[li, gi].item())
-                 for gi, lang in enumerate(langs) for li, label in enumerate(labels)]
-    return pd.DataFrame(rows, columns=["lang", "group", "direction", "layer", "accuracy"])
-
-
-def paper_layout(table: pd.DataFrame, pivot: str) -> pd.DataFrame:
-    """Table 1 as the paper prints it: one row per representation (and BOS variant) and
-    direction, one column per group, cells ``"acc [low, high]"`` in percent.
-
-    table: rows of :func:`retrieval_summary` with a ``representation`` column (and
-    optionally ``model`` and ``bos``).
-    """
-    name = pivot.capitalize() if len(pivot) == 2 else pivot
-    arrows = {"pivot_to_xx": f"{name}→xx", "xx_to_pivot": f"xx→{name}",
-              "bidirectional": f"{name}⇔xx"}
-    cells = table.assign(
-        direction=table["direction"].map(arrows),
-        cell=[f"{100 * a:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
-              for a, lo, hi in zip(table.accuracy, table.ci_low, table.ci_high)])
-    index = [c for c in ("model", "bos", "representation", "direction") if c in table.columns]
-    wide = cells.pivot_table(index=index, columns="group", values="cell", aggfunc="first",
-                             sort=False)
-    return wide.rename_axis(columns=None)
 
 
 def retrieval_layer_figure(per_layer: pd.DataFrame, *, title: str | None = None):
     """Mean accuracy over each group's languages per layer (one panel per group), one colour
     per representation and one line style per BOS variant. per_layer: rows of
-    :func:`layer_accuracy` for one direction, with ``representation`` and ``bos``."""
+    :func:`layer_accuracy` for one direction, with ``representation`` and ``bos``; layers
+    are block numbers (the output of block i, the FFN neurons of block i)."""
     data = per_layer.assign(accuracy=per_layer["accuracy"] * 100).rename(
         columns={"bos": "BOS token"})
     grid = sns.relplot(data=data, x="layer", y="accuracy", col="group", hue="representation",
