@@ -70,7 +70,8 @@ def test_random_representations_score_near_chance(kind):
 
 def test_figure_has_two_panels():
     grid = chance_grid([10, 100], ks=range(8))
-    obs = observed_vs_chance(pd.DataFrame({"lang": ["de", "sw"], "value": [0.5, 0.1]}), 100)
+    obs = observed_vs_chance(pd.DataFrame({"lang": ["de", "de", "sw"], "layer": [1, 2, 1],
+                                           "value": [0.5, 0.4, 0.1]}), 100)
     fig = chance_figure(grid, obs, simulated=np.array([0.0, 0.01, 0.02]))
     assert len(fig.axes) == 2
 
@@ -87,3 +88,25 @@ def test_unpaired_sentences_score_near_chance_even_when_aligned():
     assert scores.mean() == pytest.approx(1 / (2 * 40 - 1), abs=0.01)  # 40 x 40 matrices
     with pytest.raises(ValueError):
         unpaired_scores(src, tgt[:-1])
+
+
+def test_layer_summary_counts_layers_and_applies_bonferroni():
+    from xlnb.neuronxa.chance import layer_summary
+
+    # n = 100: k = 2 (P = .091) clears nothing, k = 3 (P = .014) clears .05, k = 4
+    # (P = .0017) clears .05 / 3 layers but not .001
+    per_layer = pd.DataFrame({"lang": ["de"] * 3 + ["sw"] * 3, "layer": [1, 2, 3] * 2,
+                              "value": [0.02, 0.03, 0.04, 0.02, 0.02, 0.01]})
+    obs = observed_vs_chance(per_layer, 100)
+    out = layer_summary(obs).set_index("lang")
+    assert out.loc["de", "best_layer"] == 3 and out.loc["de", "best_k"] == 4
+    assert out.loc["de", "min_p"] == pytest.approx(tail_by_hand(100, 4))
+    assert out.loc["de", "layers_above_0.05"] == 2 and out.loc["de", "layers_above_0.001"] == 0
+    assert out.loc["de", "bonferroni_0.05"] and not out.loc["de", "bonferroni_0.001"]
+    assert out.loc["sw", "layers_above_0.05"] == 0 and not out.loc["sw", "bonferroni_0.05"]
+    assert out.loc["sw", "median_k"] == 2
+    # Bonferroni is stricter than one layer: k = 3 clears .05 alone, not .05 / 40 layers
+    many = observed_vs_chance(pd.DataFrame({"lang": ["x"] * 40, "layer": range(40),
+                                            "value": [0.03] + [0.0] * 39}), 100)
+    row = layer_summary(many).iloc[0]
+    assert row["layers_above_0.05"] == 1 and not row["bonferroni_0.05"]

@@ -53,3 +53,16 @@ def aggregate_layers(scores: pd.DataFrame, how: str = "mean") -> pd.DataFrame:
         raise ValueError(f"unknown aggregation {how!r}; use 'mean' or 'max'")
     keys = [c for c in scores.columns if c not in ("layer", "value")]
     return scores.groupby(keys, as_index=False)["value"].agg(how)
+
+
+def bitext_pivot_scores(reps: Mapping[str, Mapping], pivot: str = "en", **kwargs) -> pd.DataFrame:
+    """:func:`pivot_scores` of each language against its own pivot side.
+
+    reps: language -> ``{pivot: [L, N, d], language: [L, N, d]}``
+    (:func:`xlnb.layerwise.bitext_reps`), for sources whose pivot sentences differ per
+    language (Tatoeba); kwargs as in :func:`pivot_scores`. Same columns.
+    """
+    if not reps:
+        raise ValueError("reps is empty: give at least one language")
+    return pd.concat([pivot_scores(pair, pivot, **kwargs) for pair in reps.values()],
+                     ignore_index=True)

@@ -5,6 +5,13 @@ the number of diagonal entries of a random ``n x n`` matrix that beat every othe
 their row and column. This module tabulates it over ``n`` and ``k``, finds the smallest
 ``k`` that chance rarely reaches, compares observed scores with it, and simulates the score
 of random representations to check the binomial model.
+
+Eq. 5 is the chance of one matrix's score: it applies to the score of one layer, not to a
+mean over layers. :func:`observed_vs_chance` is therefore applied per layer, and
+:func:`layer_summary` says per language how many layers clear the critical k. A test of
+the layer mean would need the joint law of the L layer scores of the same sentences,
+which are far from independent; the simple valid alternative used here is Bonferroni: a
+language is above chance at level alpha when its best layer's p-value is below alpha / L.
 """
 
 from __future__ import annotations
@@ -14,8 +21,8 @@ import pandas as pd
 
 from xlnb.metrics import chance_probability, mutual_nn_score
 
-__all__ = ["chance_grid", "critical_k", "observed_vs_chance", "simulate_random_scores",
-           "unpaired_scores", "chance_figure"]
+__all__ = ["chance_grid", "critical_k", "observed_vs_chance", "layer_summary",
+           "simulate_random_scores", "unpaired_scores", "chance_figure"]
 
 
 def chance_grid(ns, ks=None) -> pd.DataFrame:
@@ -48,10 +55,10 @@ def critical_k(n: int, alpha: float = 0.05) -> int:
 def observed_vs_chance(scores: pd.DataFrame, n: int, alphas=(0.05, 0.001)) -> pd.DataFrame:
     """Observed scores against the chance level of ``n`` parallel sentences.
 
-    scores: a table with a ``value`` column of eq. 4 scores in [0, 1] (per language, or per
-    language and layer). Adds ``k = round(value * n)`` (aligned pairs; a layer mean is
-    rounded), ``p_chance = P(X >= k)``, and per alpha the critical k and whether the score
-    clears it (``above_0.05``...).
+    scores: a table with a ``value`` column of eq. 4 scores in [0, 1], each the score of one
+    n x n matrix (per language and layer: eq. 5 does not apply to a mean over layers). Adds
+    ``k = round(value * n)`` (aligned pairs), ``p_chance = P(X >= k)``, and per alpha the
+    critical k and whether the score clears it (``above_0.05``...).
     """
     if "value" not in scores:
         raise ValueError(f"scores needs a 'value' column, got {list(scores.columns)}")
@@ -66,6 +73,30 @@ def observed_vs_chance(scores: pd.DataFrame, n: int, alphas=(0.05, 0.001)) -> pd
         out[f"k_crit_{alpha:g}"] = critical_k(n, alpha)
         out[f"above_{alpha:g}"] = out["k"] >= out[f"k_crit_{alpha:g}"]
     return out
+
+
+def layer_summary(observed: pd.DataFrame, alphas=(0.05, 0.001),
+                  by=("model", "lang")) -> pd.DataFrame:
+    """Per language, eq. 5 over its layers: ``n_layers``, ``best_layer``, ``best_k``,
+    ``min_p``, ``median_k`` and per alpha ``layers_above_<alpha>`` (how many layers clear
+    the critical k) and ``bonferroni_<alpha>`` (``min_p < alpha / n_layers``: above chance
+    at level alpha once the L layers tried are accounted for).
+
+    observed: :func:`observed_vs_chance` per layer (columns ``layer``, ``k``, ``p_chance``
+    and the ``above_*`` flags, plus ``by``).
+    """
+    keys = [c for c in by if c in observed.columns]
+    rows = []
+    for key, part in observed.groupby(keys, sort=False):
+        best = part.loc[part["p_chance"].idxmin()]
+        row = dict(zip(keys, key if isinstance(key, tuple) else (key,)),
+                   n_layers=len(part), best_layer=best["layer"], best_k=int(best["k"]),
+                   min_p=float(best["p_chance"]), median_k=float(part["k"].median()))
+        for alpha in alphas:
+            row[f"layers_above_{alpha:g}"] = int(part[f"above_{alpha:g}"].sum())
+            row[f"bonferroni_{alpha:g}"] = bool(row["min_p"] < alpha / len(part))
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def simulate_random_scores(n: int, d: int, *, trials: int = 200, kind: str = "gaussian",
@@ -112,11 +143,11 @@ def unpaired_scores(src, tgt, *, trials: int = 100, seed: int = 0) -> np.ndarray
 def chance_figure(grid: pd.DataFrame, observed: pd.DataFrame, simulated=None,
                   alphas=(0.05, 0.001)):
     """Two panels: (a) ``P(X >= k)`` against ``k`` per ``n`` on a log scale with the alpha
-    lines; (b) observed aligned pairs ``k`` per language against the critical ``k`` of its
-    ``n`` (and, when given, the 99th percentile of ``simulated`` random scores x n, scores
-    of ``n x n`` matrices).
-    grid: :func:`chance_grid`; observed: :func:`observed_vs_chance` with a ``lang`` column.
-    Returns the matplotlib Figure."""
+    lines; (b) observed aligned pairs ``k`` of every layer (one dot each) per language
+    against the critical ``k`` of its ``n`` (and, when given, the 99th percentile of
+    ``simulated`` random scores x n, scores of ``n x n`` matrices).
+    grid: :func:`chance_grid`; observed: :func:`observed_vs_chance` with a ``lang`` column
+    (one row per layer, or one per language). Returns the matplotlib Figure."""
     import matplotlib.pyplot as plt
 
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 1.4]})
@@ -129,17 +160,48 @@ def chance_figure(grid: pd.DataFrame, observed: pd.DataFrame, simulated=None,
            xlim=(0, 12))
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    obs = observed.sort_values("k")
-    n = int(obs["n"].iloc[0])
-    bx.bar(obs["lang"], obs["k"], color="tab:blue", label="observed k = score × n")
+    n = int(observed["n"].iloc[0])
+    order = observed.groupby("lang")["k"].median().sort_values().index.tolist()
+    x = {lang: i for i, lang in enumerate(order)}
+    jitter = np.random.default_rng(0).uniform(-0.2, 0.2, size=len(observed))
+    bx.scatter([x[lang] for lang in observed["lang"]] + jitter, observed["k"], s=10,
+               color="tab:blue", alpha=0.6, label="observed k = score × n, one dot per layer")
+    bx.set_xticks(range(len(order)), order)
     for alpha, style in zip(alphas, ("--", ":")):
         bx.axhline(critical_k(n, alpha), color="tab:red", ls=style, lw=1.2,
                    label=f"critical k, p < {alpha:g}")
     if simulated is not None:
         bx.axhline(np.quantile(simulated, 0.99) * n, color="black", lw=1,
                    label="random reps, 99th pct")
-    bx.set(ylabel=f"aligned pairs (of n = {n})", title="(b) observed score vs chance")
+    bx.set(ylabel=f"aligned pairs (of n = {n})", title="(b) observed score per layer vs chance")
     bx.legend(fontsize=8, loc="upper left")
     bx.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return fig
+
+
+def appE_headlines(summary: pd.DataFrame, checks: pd.DataFrame, *, alphas=(0.05, 0.001),
+                   data_label: str) -> list[dict]:
+    """Headline rows of App. E (:func:`xlnb.outputs.save_headlines`): the paper's example
+    recomputed, per model the number of languages above chance (Bonferroni over layers, the
+    strictest alpha) and the share of (language, layer) scores above the critical k, and
+    the random-vector control against 1 / (2n - 1). The paper reports per-language scores
+    only through its correlations, so those rows have no paper value."""
+    from xlnb.metrics import chance_probability
+
+    alpha = min(alphas)
+    rows = [dict(quantity="App. E P(X ≥ 5), n = 100", paper=0.00016,
+                 ours=float(f"{chance_probability(100, 5):.2g}"), model="-", data="eq. 5")]
+    for model, part in summary.groupby("model", sort=False):
+        rows.append(dict(quantity=f"languages above chance (p < {alpha:g} / L layers)",
+                         paper=None, ours=f"{int(part[f'bonferroni_{alpha:g}'].sum())} of {len(part)}",
+                         model=model, data=data_label))
+        share = part[f"layers_above_{alpha:g}"].sum() / part["n_layers"].sum()
+        rows.append(dict(quantity=f"share of (language, layer) scores above critical k (p < {alpha:g})",
+                         paper=None, ours=round(float(share), 3), model=model, data=data_label))
+    gauss = checks[checks.control == "gaussian"]
+    for rec in gauss.itertuples():
+        rows.append(dict(quantity="random Gaussian vectors: mean score (theory 1 / (2n − 1))",
+                         paper=round(rec.chance_mean, 4), ours=round(rec.mean_score, 4),
+                         model=rec.model, data=f"simulation, n = {rec.n}"))
+    return rows
