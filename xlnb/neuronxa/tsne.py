@@ -66,13 +66,14 @@ def pair_neighbour_rate(points: pd.DataFrame) -> float:
 def fig1_maps(model, tokenizer, texts: dict, *, layer: int | None = None,
               pooling: str = "weighted", kind: str = "nas", perplexity: float = 30.0,
               seed: int = 0, **extract_kwargs) -> tuple[dict, pd.DataFrame]:
-    """The two maps of Fig. 1 at decoder block ``layer`` (0-based; default the middle one).
+    """The two maps of Fig. 1 at decoder block ``layer`` (1..n; default the middle one, n // 2).
 
     texts: two line-aligned languages ``{l1: [N], l2: [N]}``. Embeddings are the pooled
-    output of block ``layer`` (hidden-state index ``layer + 1``); neuron states are that
-    block's ``kind`` (nas / nav) states, both pooled with ``pooling`` (eq. 3 by default).
-    Returns ``({title: points}, summary)``; summary has one row per representation with
-    the eq. 4 score in the original space and the 2D pair-neighbour rate.
+    output of block ``layer`` (representation index ``layer``); neuron states are the
+    ``kind`` (nas / nav) states of the FFN inside that block, both pooled with ``pooling``
+    (eq. 3 by default). Returns ``({title: points}, summary)``; summary has one row per
+    representation with the block, the eq. 4 score in the original space and the 2D
+    pair-neighbour rate.
     """
     from xlnb.arch import n_blocks
     from xlnb.metrics import mutual_nn_score
@@ -82,14 +83,14 @@ def fig1_maps(model, tokenizer, texts: dict, *, layer: int | None = None,
         raise ValueError(f"texts must hold exactly two languages, got {list(texts)}")
     n = n_blocks(model)
     layer = n // 2 if layer is None else int(layer)
-    if not 0 <= layer < n:
-        raise ValueError(f"layer must be a block index in 0..{n - 1}, got {layer}")
-    langs = list(texts)
+    if not 1 <= layer <= n:
+        raise ValueError(f"layer must be a block number in 1..{n}, got {layer}")
     extract = {"sentence embedding": lambda s: sentence_reps(
-                   model, tokenizer, s, pooling=pooling, layers=[layer + 1], **extract_kwargs),
+                   model, tokenizer, s, pooling=pooling, layers=[layer], **extract_kwargs),
                f"neuron states ({kind.upper()})": lambda s: neuron_states(
                    model, tokenizer, s, kind=kind, pooling=pooling, layers=[layer],
                    **extract_kwargs)}
+    langs = list(texts)
     maps, rows = {}, []
     for name, fn in extract.items():
         a, b = (fn(texts[lang])[0] for lang in langs)
@@ -131,3 +132,21 @@ def tsne_panels(maps: dict, *, link_pairs: bool = True, suptitle: str | None = N
         fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def fig1_headlines(summary: pd.DataFrame, *, data_label: str) -> list[dict]:
+    """Headline rows of Fig. 1 (:func:`xlnb.outputs.save_headlines`): per model and
+    representation the eq. 4 score and the 2D pair-neighbour rate. The paper gives no
+    number for its figure, only the picture (aligned pairs for neuron states, two language
+    clouds for embeddings), so ``paper`` says which should be higher."""
+    rows = []
+    for rec in summary.itertuples():
+        neurons = rec.representation.startswith("neuron")
+        for metric, label in (("mutual_nn_score", "eq. 4 score"),
+                              ("pair_neighbour_rate_2d", "2D pair-neighbour rate")):
+            rows.append(dict(quantity=f"Fig. 1 {label}, {rec.representation}, block {rec.layer}",
+                             paper=("higher (picture only)" if neurons
+                                    else "lower (picture only)"),
+                             ours=round(float(getattr(rec, metric)), 3), model=rec.model,
+                             data=data_label))
+    return rows
