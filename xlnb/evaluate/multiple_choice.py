@@ -17,6 +17,9 @@ prepended whenever the tokenizer's own default encoding adds one (Llama, Gemma),
 lm-eval adds it only for Gemma unless ``add_bos_token=True`` is passed; ``add_bos``
 overrides this. An empty context is conditioned on BOS (or EOS), like lm-eval's prefix token.
 
+This module knows items, not tasks: :func:`xlnb.evaluate.tasks.evaluate_task` builds a
+task's items and scores them here (the dependency runs one way, tasks -> multiple_choice).
+
 Batching pads on the right, so every real token keeps its position and attention, and a
 batch gives the same log-likelihoods as one sequence at a time. Sequences longer than the
 model's context are cut from the left, keeping the continuation (as lm-eval does).
@@ -31,6 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
+
+from xlnb.progress import progress as progress_bar
 
 
 @dataclass
@@ -143,13 +148,7 @@ def _forward_logprobs(model, rows: list[tuple[list[int], list[int]]], pad_id: in
 
 
 def _progress(iterable, total: int, desc: str, enabled: bool):
-    if not enabled:
-        return iterable
-    try:
-        from xlnb.progress import progress
-    except ImportError:
-        from tqdm.auto import tqdm as progress
-    return progress(iterable, total=total, desc=desc)
+    return progress_bar(iterable, total=total, desc=desc) if enabled else iterable
 
 
 def score_items(model, tokenizer, items, *, batch_size: int = 16, add_bos: bool | None = None,
@@ -214,24 +213,3 @@ def evaluate_items(model, tokenizer, items, *, batch_size: int = 16, add_bos: bo
     acc_norm, acc_norm_se = _mean_stderr(frame["correct_norm"])
     return dict(acc=acc, acc_stderr=acc_se, acc_norm=acc_norm, acc_norm_stderr=acc_norm_se,
                 n=len(items), items=frame)
-
-
-def evaluate_task(model, tokenizer, task: str, lang: str, *, k_shot: int = 0, n: int | None = None,
-                  path=None, seed: int = 0, split: str | None = None,
-                  fewshot_split: str | None = None, batch_size: int = 16,
-                  add_bos: bool | None = None, progress: bool = True) -> dict:
-    """Evaluate a registered task (:mod:`xlnb.evaluate.tasks`) in one language.
-
-    Returns ``{task, language, split, k_shot, seed, n, acc, acc_stderr, acc_norm,
-    acc_norm_stderr, items}`` where ``items`` is the per-item DataFrame of
-    :func:`score_frame`, so callers can bootstrap confidence intervals.
-    """
-    from xlnb.evaluate.tasks import get_task, load_items
-
-    spec = get_task(task)
-    split = spec.resolve_split(split)
-    items = load_items(task, lang, split=split, path=path, n=n, k_shot=k_shot, seed=seed,
-                       fewshot_split=fewshot_split)
-    result = evaluate_items(model, tokenizer, items, batch_size=batch_size, add_bos=add_bos,
-                            progress=progress, desc=f"{task}_{lang} {k_shot}-shot")
-    return dict(task=spec.name, language=lang, split=split, k_shot=k_shot, seed=seed, **result)

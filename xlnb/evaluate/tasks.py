@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from xlnb.evaluate.multiple_choice import MCItem
+from xlnb.evaluate.multiple_choice import MCItem, evaluate_items
 from xlnb.evaluate.spec import TaskSpec, check_n
 from xlnb.evaluate.xcopa import XCOPA
 from xlnb.evaluate.xnli import XNLI
@@ -106,3 +106,24 @@ def load_items(task: str, lang: str, *, split: str | None = None, path=None, n: 
     return [spec.to_item(doc, lang, sample_demos(spec, lang, doc, i, pool, k_shot,
                                                  seed=seed, same_split=same))
             for i, doc in enumerate(docs)]
+
+
+def evaluate_task(model, tokenizer, task: str, lang: str, *, k_shot: int = 0, n: int | None = None,
+                  path=None, seed: int = 0, split: str | None = None,
+                  fewshot_split: str | None = None, batch_size: int = 16,
+                  add_bos: bool | None = None, progress: bool = True) -> dict:
+    """Evaluate a registered task in one language (log-likelihood scoring of
+    :mod:`xlnb.evaluate.multiple_choice`).
+
+    Returns ``{task, language, split, k_shot, seed, n, acc, acc_stderr, acc_norm,
+    acc_norm_stderr, items}`` where ``items`` is the per-item DataFrame of
+    :func:`~xlnb.evaluate.multiple_choice.score_frame`, so callers can bootstrap confidence
+    intervals.
+    """
+    spec = get_task(task)
+    split = spec.resolve_split(split)
+    items = load_items(task, lang, split=split, path=path, n=n, k_shot=k_shot, seed=seed,
+                       fewshot_split=fewshot_split)
+    result = evaluate_items(model, tokenizer, items, batch_size=batch_size, add_bos=add_bos,
+                            progress=progress, desc=f"{task}_{lang} {k_shot}-shot")
+    return dict(task=spec.name, language=lang, split=split, k_shot=k_shot, seed=seed, **result)
