@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib
@@ -128,3 +129,88 @@ def test_progress_manual_total(monkeypatch):
     with progress.progress(total=5, desc="manual") as bar:
         bar.update(5)
     assert bar.n == 5 and bar.total == 5
+
+
+def test_progress_in_a_kernel_without_widgets_is_plain_tqdm(monkeypatch):
+    monkeypatch.delenv("XLNB_BATCH", raising=False)
+    monkeypatch.setattr(progress, "in_jupyter_kernel", lambda: True)
+    monkeypatch.setattr(progress, "widgets_available", lambda: False)
+    bar = progress.progress(range(2), desc="x", file=io.StringIO())
+    assert type(bar).__module__ == "tqdm.std"
+    assert bar.mininterval != 30 and list(bar) == [0, 1]  # interactive, not batch settings
+
+
+def test_widgets_are_installed_so_tqdm_auto_does_not_warn():
+    # tqdm.auto (imported by transformers and datasets too) warns "IProgress not found"
+    # in every Jupyter kernel unless ipywidgets is installed; it is a dependency.
+    assert progress.widgets_available()
+
+
+# ---------------------------------------------------------------- figure style, PDF fonts
+def _texty_figure():
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    ax.plot([0, 1], [1, 0], label="line")
+    ax.set_title("Title ü")
+    ax.set_xlabel("layer")
+    ax.legend()
+    return fig
+
+
+def test_pdf_has_truetype_not_type3_fonts(root):
+    assert matplotlib.rcParams["pdf.fonttype"] == 3  # matplotlib's default: Type 3
+    control = root / "control.pdf"
+    fig = _texty_figure()
+    fig.savefig(control, format="pdf")  # plain savefig: Type 3, so the check below can fail
+    assert b"/Subtype /Type3" in control.read_bytes()
+    pdf = outputs.save_figure(fig, "fonts", profile="smoke")[1]
+    data = pdf.read_bytes()
+    assert b"/Subtype /Type3" not in data
+    assert b"/Subtype /TrueType" in data or b"/CIDFontType2" in data
+    assert matplotlib.rcParams["pdf.fonttype"] == 3  # the global setting is left alone
+
+
+def test_save_figure_closes_the_figure(root):
+    plt.close("all")
+    fig = _texty_figure()
+    kept = _texty_figure()
+    assert len(plt.get_fignums()) == 2
+    outputs.save_figure(fig, "closed", profile="smoke")
+    assert plt.get_fignums() == [kept.number]
+    outputs.save_figure(kept, "kept", profile="smoke", close=False)
+    assert plt.get_fignums() == [kept.number]
+    plt.close("all")
+
+
+def test_save_figure_shows_the_figure_in_a_kernel_before_closing(root, monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(progress, "in_jupyter_kernel", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    fig = _texty_figure()
+    outputs.save_figure(fig, "shown", profile="smoke")
+    assert shown == [fig] and fig.number not in plt.get_fignums()
+
+
+def test_plot_helpers_take_font_sizes_from_the_style_module(root):
+    from xlnb import plots, style
+
+    curves = pd.DataFrame({"layer": [0, 1, 2] * 2, "accuracy": [0.1, 0.5, 0.3, 0.2, 0.4, 0.1],
+                           "group": ["high"] * 3 + ["low"] * 3})
+    fig = plots.layer_curves(curves, title="t")
+    ax = fig.axes[0]
+    assert ax.title.get_fontsize() == style.FONT_SIZES["title"] == 10
+    assert ax.xaxis.label.get_fontsize() == style.FONT_SIZES["body"] == 9
+    assert {t.get_fontsize() for t in ax.get_legend().get_texts()} == {8}
+    outputs.save_figure(fig, "curves", profile="smoke", close=False)  # ticks are made when drawn
+    assert {t.get_fontsize() for t in ax.get_xticklabels()} == {8}
+    assert matplotlib.rcParams["font.size"] == 10  # matplotlib's default, untouched
+    plt.close(fig)
+
+
+def test_style_font_roles():
+    from xlnb import style
+
+    assert style.font("tiny") < style.font("small") < style.font("title")
+    with pytest.raises(ValueError, match="unknown font role 'huge'"):
+        style.font("huge")

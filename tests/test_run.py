@@ -312,6 +312,7 @@ def test_run_executes_with_outputs_manifest_and_own_interpreter(project, monkeyp
     assert sorted(manifest["outputs"]) == sorted(str(p.relative_to(project)) for p in expected)
     executed = nbformat.read(project / "runs/smoke/toy/ok.ipynb", as_version=4)
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+    assert "IProgress" not in json.dumps([c.get("outputs", []) for c in executed.cells])
     assert [p.name for p in _files(project, "runs")] == ["ok.ipynb", "ok.json"]
     assert run.run_notebook("toy/ok", "smoke", {"n": 4}).status == "skipped"
 

@@ -64,16 +64,41 @@ def atomic_write(path: Path, write: Callable[[str], None], *, log: bool = True) 
     return path
 
 
-def save_figure(fig, name: str, *, profile: str) -> list[Path]:
-    """Write ``figures/<profile>/<name>.png`` (dpi 150) and ``.pdf``; return both paths."""
+def _show_and_close(fig) -> None:
+    """Show ``fig`` as the cell's output when in a Jupyter kernel (a closed figure is not
+    drawn at the end of the cell), then close it so figures do not pile up in memory."""
+    import matplotlib.pyplot as plt
+
+    from xlnb.progress import in_jupyter_kernel
+
+    if in_jupyter_kernel():
+        from IPython.display import display
+
+        display(fig)
+    plt.close(fig)
+
+
+def save_figure(fig, name: str, *, profile: str, close: bool = True) -> list[Path]:
+    """Write ``figures/<profile>/<name>.png`` (dpi 150) and ``.pdf``; return both paths.
+
+    Saved in :func:`xlnb.style.figure_style`, so the PDF embeds TrueType (Type 42) fonts,
+    never Type 3. With ``close`` (default) the figure is then shown (in Jupyter) and
+    closed; pass ``close=False`` to keep drawing on it.
+    """
+    from xlnb.style import figure_style
+
     _check_name(name)
     _check_profile(profile)
     out = figures_dir(profile)
-    png = atomic_write(out / f"{name}.png", lambda tmp: fig.savefig(tmp, format="png", dpi=150))
-    pdf = atomic_write(
-        out / f"{name}.pdf",
-        lambda tmp: fig.savefig(tmp, format="pdf", metadata={"CreationDate": None}),
-    )
+    with figure_style():
+        png = atomic_write(out / f"{name}.png",
+                           lambda tmp: fig.savefig(tmp, format="png", dpi=150))
+        pdf = atomic_write(
+            out / f"{name}.pdf",
+            lambda tmp: fig.savefig(tmp, format="pdf", metadata={"CreationDate": None}),
+        )
+        if close:
+            _show_and_close(fig)
     return [png, pdf]
 
 

@@ -1,5 +1,5 @@
-"""Plotting helpers: one call per figure, the paper's look, nothing saved here
-(``xlnb.outputs.save_figure`` does that)."""
+"""Plotting helpers: one call per figure, the paper's look (font sizes from
+:mod:`xlnb.style`), nothing saved here (``xlnb.outputs.save_figure`` does that)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 
+from xlnb.style import styled
+
 _DASHES = ["-", "--", ":", "-."]
 
 
+@styled
 def layer_curves(curves: pd.DataFrame, *, x: str = "layer", y: str = "accuracy",
                  hue: str = "group", style: str | None = None, title: str | None = None,
                  ylabel: str = "Retrieval accuracy (%)", percent: bool = True,
@@ -42,6 +45,6 @@ def layer_curves(curves: pd.DataFrame, *, x: str = "layer", y: str = "accuracy",
     ax.set_ylabel(ylabel)
     ax.set_title(title if not (style and len(hues) == 1) else f"{title or ''} — {hues[0]}")
     ax.grid(alpha=0.3)
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False)
     fig.tight_layout()
     return fig
