@@ -14,5 +14,8 @@ A notebook trains (or reuses) an adapter and loads it::
 from xlnb.train.config import TrainConfig
 from xlnb.train.contrastive import contrastive_loss
 from xlnb.train.lora import add_lora, lora_parameter_count
+from xlnb.train.states import alignment_states, resolve_layer
+from xlnb.train.trainer import TrainResult, train
 
-__all__ = ["TrainConfig", "add_lora", "contrastive_loss", "lora_parameter_count"]
+__all__ = ["TrainConfig", "TrainResult", "add_lora", "alignment_states", "contrastive_loss",
+           "lora_parameter_count", "resolve_layer", "train"]

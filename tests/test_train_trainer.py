@@ -1,0 +1,215 @@
+"""The training loop on tiny models: task loss, alternation, alignment raising retrieval,
+checkpoints resuming to the same weights and history, early stopping, bad input."""
+
+import pandas as pd
+import pytest
+import torch
+
+import xlnb.train.trainer as trainer
+from xlnb.data import load_parallel
+from xlnb.models import load_model
+from xlnb.train import TrainConfig, add_lora, alignment_states, train
+from xlnb.train.batches import PairTokens, pair_batch
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """The machine's cores are shared: one thread is faster than two competing ones."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    par = load_parallel("micro", ["en", "de"])
+    return list(zip(par["de"], par["en"]))
+
+
+def encode(tokenizer, source, target):
+    prompt = tokenizer(source)["input_ids"]
+    answer = tokenizer(target, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    return {"input_ids": prompt + answer, "labels": [-100] * len(prompt) + answer}
+
+
+def task_examples(tokenizer, pairs):
+    return [encode(tokenizer, de, en) for de, en in pairs]
+
+
+def test_task_loss_equals_the_full_lm_loss():
+    model, tokenizer = load_model("tiny-llama", device="cpu")
+    examples = [encode(tokenizer, "ein langer Satz mit vielen Wörtern", "a sentence"),
+                encode(tokenizer, "kurz", "short and longer answer")]
+    from xlnb.train.batches import task_batch
+
+    batch = task_batch(examples, tokenizer.pad_token_id, "cpu")
+    full = model(**batch).loss  # logits at every position, Hugging Face's loss
+    torch.testing.assert_close(trainer.task_loss(model, **batch), full, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("task_per_align,pattern", [(1, "TATATA"), (2, "TTATTA"), (3, "TTTATT")])
+def test_joint_alternation(task_per_align, pattern):
+    config = TrainConfig(mode="joint", task_per_align=task_per_align)
+    assert "".join(trainer.micro_kind(config, m)[0].upper() for m in range(6)) == pattern
+    assert trainer.micro_kind(TrainConfig(mode="align"), 4) == "align"
+
+
+def test_epochs_count_task_micro_batches(pairs):
+    class Data:  # 100 examples in micro-batches of 10 -> 10 per epoch
+        streams = {"task": trainer.Stream(100, 10, 0, "task"),
+                   "align": trainer.Stream(40, 8, 0, "pairs")}
+    joint = TrainConfig(micro_batch_size=10, accumulation=4, max_epochs=2)
+    assert trainer.total_updates(joint, Data) == 10  # 20 task micro-batches, 2 per update
+    assert trainer.total_updates(TrainConfig(mode="task", micro_batch_size=10, accumulation=4,
+                                             max_epochs=2), Data) == 5
+    assert trainer.total_updates(TrainConfig(mode="align", accumulation=2, max_epochs=1),
+                                 Data) == 3  # 5 pair batches per epoch, rounded up
+    assert trainer.total_updates(TrainConfig(max_steps=7), Data) == 7
+
+
+def retrieval(model, tokenizer, pairs, layer):
+    """Share of held-out non-English sentences whose cosine nearest English one is the gold."""
+    tokens = PairTokens.encode(tokenizer, pairs, None)
+    batch = pair_batch(tokens, list(range(len(pairs))), tokenizer.pad_token_id, "cpu")
+    with torch.no_grad():
+        src, tgt = alignment_states(model, batch["input_ids"], batch["attention_mask"],
+                                    layer).chunk(2)
+    sim = torch.nn.functional.normalize(src, dim=-1) @ torch.nn.functional.normalize(tgt, dim=-1).T
+    return sim.argmax(dim=1).eq(torch.arange(len(pairs))).float().mean().item()
+
+
+def test_alignment_steps_raise_held_out_retrieval(pairs, tmp_path):
+    model, tokenizer = load_model("tiny-llama", device="cpu")
+    held_out = pairs[80:]
+    before = retrieval(model, tokenizer, held_out, 2)
+    config = TrainConfig(mode="align", layer=2, pair_batch_size=16, accumulation=1,
+                         max_steps=30, learning_rate=5e-3, schedule="constant",
+                         warmup_ratio=0.0, lora_dropout=0.0)
+    result = train(model, tokenizer, config, pairs=pairs[:80], output_dir=tmp_path)
+    after = retrieval(result.model, tokenizer, held_out, 2)
+    assert after >= before + 0.1 and after >= 4 / len(held_out)  # chance: 1 / 40
+    losses = result.history["align_loss"]
+    assert losses.iloc[-5:].mean() < losses.iloc[:5].mean()
+    assert result.history["task_loss"].isna().all()
+
+
+def joint_config(tmp_path, **kw):
+    options = dict(mode="joint", layer="middle", micro_batch_size=4, pair_batch_size=8,
+                   accumulation=2, max_steps=7, eval_every=3, checkpoint_every=2)
+    return TrainConfig(**{**options, **kw}, checkpoint_dir=str(tmp_path))
+
+
+def run_joint(pairs, output_dir, config):
+    model, tokenizer = load_model("tiny-llama", device="cpu")
+    task = task_examples(tokenizer, pairs[:40])
+    return train(model, tokenizer, config, task_data=task[:32], dev_task_data=task[32:],
+                 pairs=pairs[40:72], dev_pairs=pairs[72:88], output_dir=output_dir)
+
+
+def lora_weights(model):
+    return {n: p.detach().clone() for n, p in model.named_parameters() if "lora_" in n}
+
+
+def test_interrupted_run_resumes_to_the_same_result(pairs, tmp_path, monkeypatch):
+    whole = run_joint(pairs, tmp_path / "whole", joint_config(tmp_path / "ckpt-whole"))
+    assert whole.resumed_from is None and whole.steps == 7
+
+    calls = {"n": 0}
+    real_align_loss = trainer.align_loss
+
+    def failing(model, *args, **kwargs):  # the 6th alignment micro-batch: inside update 6
+        calls["n"] += model.training  # dev losses are computed in eval mode
+        if calls["n"] == 6:
+            raise KeyboardInterrupt("session died")
+        return real_align_loss(model, *args, **kwargs)
+
+    monkeypatch.setattr(trainer, "align_loss", failing)
+    with pytest.raises(KeyboardInterrupt):
+        run_joint(pairs, tmp_path / "split", joint_config(tmp_path / "ckpt-split"))
+    monkeypatch.setattr(trainer, "align_loss", real_align_loss)
+    assert sorted(p.name for p in (tmp_path / "ckpt-split").iterdir()) == [
+        "step-00000002", "step-00000004"]
+
+    resumed = run_joint(pairs, tmp_path / "split", joint_config(tmp_path / "ckpt-split"))
+    assert resumed.resumed_from == 4
+    pd.testing.assert_frame_equal(resumed.history, whole.history)
+    a, b = lora_weights(whole.model), lora_weights(resumed.model)
+    assert a.keys() == b.keys() and len(a) == 4 * 7 * 2
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-7)
+    assert (resumed.best_step, resumed.best_dev_loss) == (whole.best_step, whole.best_dev_loss)
+    saved = pd.read_csv(tmp_path / "split" / "history.csv")
+    assert list(saved["step"]) == list(range(1, 8))
+    assert saved["dev_task_loss"].notna().tolist() == [s in (3, 6, 7) for s in range(1, 8)]
+
+
+def test_checkpoint_of_another_configuration_is_refused(pairs, tmp_path):
+    run_joint(pairs, tmp_path / "a", joint_config(tmp_path / "ckpt", max_steps=2))
+    model, tokenizer = load_model("tiny-llama", device="cpu")
+    with pytest.raises(ValueError, match=r"another configuration \(config.lora_r: 8 -> 4"):
+        train(model, tokenizer, joint_config(tmp_path / "ckpt", max_steps=2, lora_r=4),
+              task_data=task_examples(tokenizer, pairs[:32]), pairs=pairs[40:72],
+              output_dir=tmp_path / "b")
+    assert not hasattr(model, "peft_config")  # refused before any training
+    with pytest.raises(ValueError, match="another configuration.*data"):
+        train(model, tokenizer, joint_config(tmp_path / "ckpt", max_steps=2),
+              task_data=task_examples(tokenizer, pairs[1:33]), pairs=pairs[40:72],
+              output_dir=tmp_path / "b")
+
+
+def test_early_stopping_keeps_the_best_adapter():
+    run = trainer._RunState(step=0, history=[], best_step=None, best_loss=None, bad_evals=0,
+                            stopped=False)
+    kept = []
+    for step, loss in [(1, 3.0), (2, 2.0), (3, 2.5), (4, 1.9), (5, 2.1), (6, 2.2)]:
+        run.step = step
+        kept.append(run.observe(loss, patience=2))
+    assert kept == [True, True, False, True, False, False]
+    assert (run.best_step, run.best_loss, run.stopped) == (4, 1.9, True)
+
+
+def test_best_adapter_is_the_one_returned(pairs, tmp_path):
+    result = run_joint(pairs, tmp_path / "out", joint_config(
+        tmp_path / "ckpt", eval_every=1, learning_rate=5e-2, max_steps=5))
+    dev = result.history.set_index("step")["dev_task_loss"]
+    assert result.best_step == dev.idxmin() and result.best_dev_loss == dev.min()
+    best = torch.load  # noqa: F841 - the saved adapter is the returned model's
+    from safetensors.torch import load_file
+
+    saved = load_file(str(tmp_path / "out" / "adapter_model.safetensors"))
+    ours = lora_weights(result.model)
+    assert len(saved) == len(ours)
+    for name, value in saved.items():
+        match = [k for k in ours if k.replace(".default", "") == name]
+        torch.testing.assert_close(ours[match[0]], value)
+
+
+@pytest.mark.parametrize("kwargs,data,match", [
+    ({"layer": 9}, "both", "layer 9 is outside the model|out of range"),
+    ({"layer": "centre"}, "both", "unknown layer name 'centre'"),
+    ({"mode": "joint"}, "task", "mode 'joint' needs pairs"),
+    ({"mode": "task"}, "none", "mode 'task' needs task_data"),
+    ({"mode": "align", "dev_loss": "task"}, "both", "dev_loss='task' needs dev_task_data"),
+    ({"mode": "task", "micro_batch_size": 64}, "both", "fewer than one batch of 64"),
+])
+def test_bad_input_fails_before_training(pairs, tmp_path, kwargs, data, match):
+    model, tokenizer = load_model("tiny-llama", device="cpu")
+    given = {}
+    if data in ("both", "task"):
+        given["task_data"] = task_examples(tokenizer, pairs[:16])
+    if data == "both":
+        given["pairs"] = pairs[:16]
+    base = dict(micro_batch_size=4, pair_batch_size=4, max_steps=1)
+    with pytest.raises(ValueError, match=match):
+        train(model, tokenizer, TrainConfig(**{**base, **kwargs}), output_dir=tmp_path, **given)
+    assert not hasattr(model, "peft_config") and not any(tmp_path.iterdir())
+
+
+def test_malformed_task_example_is_named(pairs, tmp_path):
+    model, tokenizer = load_model("tiny-llama", device="cpu")
+    task = task_examples(tokenizer, pairs[:8])
+    task[5] = {"input_ids": [1, 2, 3], "labels": [-100, -100, -100]}
+    with pytest.raises(ValueError, match=r"task_data\[5\] has no labelled token"):
+        train(model, tokenizer, TrainConfig(mode="task", micro_batch_size=4),
+              task_data=task, output_dir=tmp_path)
