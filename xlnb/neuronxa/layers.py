@@ -26,6 +26,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from xlnb.metrics import bootstrap_ci, cosine_matrix, mutual_nn_hits_from_similarity
 from xlnb.metrics._checks import layer_labels
+from xlnb.style import font, styled
 
 __all__ = ["mutual_nn_hits", "pair_layer_hits", "layer_table", "language_scores",
            "layer_heatmap", "language_curves"]
@@ -116,6 +117,7 @@ def language_scores(pairs: Sequence[tuple[str, str]], hits: torch.Tensor, *,
     return pd.DataFrame(rows, columns=["src", "tgt", "score", "ci_low", "ci_high"])
 
 
+@styled
 def layer_heatmap(scores: pd.DataFrame, *, row: str = "lang", title: str | None = None,
                   order: Sequence[str] | None = None, annotate: bool | None = None):
     """Heat map of ``score`` (in %) with one row per ``row`` value and one column per layer
@@ -133,7 +135,7 @@ def layer_heatmap(scores: pd.DataFrame, *, row: str = "lang", title: str | None 
     fig, ax = plt.subplots(figsize=(max(6.0, 0.38 * grid.shape[1] + 2.5),
                                     max(3.0, 0.3 * grid.shape[0] + 1.4)))
     sns.heatmap(grid, ax=ax, cmap="viridis", vmin=0, vmax=100, annot=annotate, fmt=".0f",
-                annot_kws={"fontsize": 7}, cbar_kws={"label": "NASCA (%)"})
+                annot_kws={"fontsize": font("annotation")}, cbar_kws={"label": "NASCA (%)"})
     ax.set_xlabel("Layer (block)")
     ax.set_ylabel("Language" if row == "lang" else row)
     ax.tick_params(axis="y", labelrotation=0)
@@ -143,6 +145,7 @@ def layer_heatmap(scores: pd.DataFrame, *, row: str = "lang", title: str | None 
     return fig
 
 
+@styled
 def language_curves(scores: pd.DataFrame, levels: Mapping[str, str], *,
                     title: str | None = None, ylabel: str = "NASCA (%)"):
     """Per-language curves of ``score`` against ``layer`` (NeuronXA Fig. 2): one thin line per
@@ -171,7 +174,7 @@ def language_curves(scores: pd.DataFrame, levels: Mapping[str, str], *,
     ax.set_ylabel(ylabel)
     ax.set_ylim(-2, 102)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8,
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2,
               frameon=False)
     if title:
         ax.set_title(title)
@@ -191,6 +194,28 @@ def _label_extremes(ax, data: pd.DataFrame, n: int = 3, gap: float = 4.5) -> Non
         y = max(last[lang], placed[-1] + gap) if placed else last[lang]
         placed.append(y)
         ax.annotate(lang, (end, last[lang]), xytext=(end + 0.04 * max(end, 1), y),
-                    fontsize=7, va="center", arrowprops=dict(arrowstyle="-", lw=0.4,
-                                                             color="0.5"))
+                    fontsize=font("annotation"), va="center",
+                    arrowprops=dict(arrowstyle="-", lw=0.4, color="0.5"))
     ax.set_xlim(right=end + 0.12 * max(end, 1))
+
+
+def fig2_headlines(per_layer: pd.DataFrame, *, data_label: str,
+                   score: str = "NASCA") -> list[dict]:
+    """Headline rows of Fig. 2 (:func:`xlnb.outputs.save_headlines`): per model, the block
+    where the mean score over languages peaks and the mean at the first, peak and top
+    blocks. The paper gives the shape, not numbers: lowest at the bottom and top layers,
+    highest in the middle.
+
+    per_layer: columns ``model, lang, layer, value`` (layers numbered 1..n).
+    """
+    rows = []
+    for model, part in per_layer.groupby("model", sort=False):
+        curve = part.groupby("layer")["value"].mean()
+        peak, top = int(curve.idxmax()), int(curve.index.max())
+        rows += [dict(quantity=f"Fig. 2 peak block of the mean {score}", paper="middle layers",
+                      ours=f"{peak} of {top}", model=model, data=data_label)]
+        for label, layer in (("first", int(curve.index.min())), ("peak", peak), ("top", top)):
+            rows.append(dict(quantity=f"Fig. 2 mean {score} at the {label} block ({layer})",
+                             paper="lowest" if label != "peak" else "highest",
+                             ours=round(float(curve[layer]), 3), model=model, data=data_label))
+    return rows

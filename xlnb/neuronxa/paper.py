@@ -8,10 +8,11 @@ Table 4 (average Pearson r over nine models), App. E (the chance example).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["TABLE1", "TABLE2", "TABLE4_AVG", "APPE_EXAMPLE", "table1_headlines",
-           "table2_headlines"]
+           "table2_headlines", "tab4_headlines"]
 
 # (data, pivot, representation, direction, group) -> accuracy in %
 TABLE1 = {}
@@ -103,3 +104,24 @@ def table2_headlines(summary: pd.DataFrame, per_pair: pd.DataFrame, *,
 def _table2_group(a: str, b: str) -> str:
     low = {"szl", "pa", "bjn", "ug", "az", "tk", "hu", "yi", "gu", "kk", "tt"}
     return ("high→high", "high→low", "low→low")[(a in low) + (b in low)]
+
+
+def tab4_headlines(corr: pd.DataFrame, *, data_label: str) -> list[dict]:
+    """Headline rows of Table 4: Pearson r of the weighted-pooling MEXA / NASCA / NAVCA
+    scores per model and benchmark, beside Table 4's AVG column where the benchmark is the
+    paper's (``belebele``, ``arc`` = m-ARC, ``m_mmlu``). Any other benchmark (the demo's
+    untuned 0-shot XNLI) is not a quantity of the paper and gets no paper value."""
+    names = {"belebele": "belebele", "arc": "m_arc", "m_arc": "m_arc", "m_mmlu": "m_mmlu"}
+    pe = corr[(corr.stat == "pearson") & (corr.pooling == "weighted")
+              & corr.method.isin(["mexa", "nasca", "navca"])]
+    rows = []
+    for rec in pe.itertuples():
+        paper = TABLE4_AVG.get((names.get(rec.benchmark), rec.method))
+        what = "Table 4 AVG, nine models" if paper is not None else "not in the paper"
+        rows.append(dict(quantity=f"Pearson r, {rec.method.upper()} weighted vs {rec.benchmark} "
+                                  f"({int(rec.n_langs)} languages; paper: {what})",
+                         paper=paper, ours=None if np.isnan(rec.r) else round(float(rec.r), 3),
+                         model=getattr(rec, "model", "-"), data=data_label))
+    return [r for r in rows if r["ours"] is not None] or [
+        dict(quantity="Pearson r (no correlation could be computed)", paper=None, ours="n/a",
+             model="-", data=data_label)]
