@@ -18,6 +18,8 @@ Downstream accuracy comes from :mod:`xlnb.neuronxa.downstream`.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -28,6 +30,7 @@ from xlnb.neuronxa.downstream import (  # noqa: F401 - re-exported for callers o
     lm_eval_accuracy,
     resolve_data_path,
 )
+from xlnb.style import font, styled
 
 __all__ = ["METHODS", "BASELINES", "POOLINGS", "resolve_data_path", "score_reps",
            "alignment_scores", "downstream_accuracy", "lm_eval_accuracy", "join_accuracy",
@@ -54,16 +57,21 @@ def score_reps(reps: dict, pivot: str = "en", *, how: str = "mean",
     """Layer-aggregated pivot scores of already extracted representations.
 
     reps: ``(method, pooling) -> {lang: [L, N, d]}``, method in :data:`METHODS` or
-    :data:`BASELINES`, rows of every language the same sentences. Each language other than
+    :data:`BASELINES`, rows of every language the same sentences; or, per key, bitext reps
+    ``{lang: {pivot: [L, N, d], lang: [L, N, d]}}`` (Tatoeba, App. D Table 11). Each language other than
     ``pivot`` gets the method's score per layer (:func:`xlnb.alignment.pivot_scores`),
     aggregated over layers with ``how`` (``mean``, the paper; or ``max``).
     Returns columns ``lang, method, pooling, value`` (one row per language x key).
     """
+    from xlnb.alignment import bitext_pivot_scores
+
     known = {**METHODS, **BASELINES}
     frames = []
     for (method, pooling), by_lang in reps.items():
         _check_names([method], known, "method")
-        per_layer = pivot_scores(by_lang, pivot, score=known[method][1], **score_kwargs)
+        bitext = isinstance(next(iter(by_lang.values()), None), Mapping)
+        scorer = bitext_pivot_scores if bitext else pivot_scores
+        per_layer = scorer(by_lang, pivot, score=known[method][1], **score_kwargs)
         agg = aggregate_layers(per_layer, how).drop(columns="score")
         frames.append(agg.assign(method=method, pooling=pooling))
     if not frames:
@@ -94,21 +102,24 @@ def alignment_scores(model, tokenizer, texts: dict, *, pivot: str = "en",
     """Every method x pooling score of every language against ``pivot`` (Tables 3, 4, 8-10).
 
     texts: ``{lang: [sentence] * N}`` line-aligned (:func:`xlnb.data.load_parallel`),
-    including ``pivot``. extract_kwargs go to :func:`xlnb.layerwise.language_reps`
+    including ``pivot``, or bitexts ``{lang: {pivot: [...], lang: [...]}}``
+    (:func:`xlnb.data.load_bitexts`, for Tatoeba). extract_kwargs go to :func:`xlnb.layerwise.language_reps`
     (batch_size, max_length, exclude_special). Representations are extracted once per
     (kind, pooling), lazily from the disk cache. Returns :func:`score_reps`'s table.
     """
-    from xlnb.layerwise import language_reps
+    from xlnb.layerwise import bitext_reps, language_reps
 
-    if pivot not in texts:
+    bitext = isinstance(next(iter(texts.values()), None), Mapping)
+    if not bitext and pivot not in texts:
         raise ValueError(f"pivot {pivot!r} is not among the languages {list(texts)}")
+    extract = bitext_reps if bitext else language_reps
     plan = _extraction_plan(model, methods, poolings, baselines, baseline_pooling)
     extracted, reps = {}, {}
     for key, (kind, layers) in plan.items():
         spec = (kind, key[1])
         if spec not in extracted:
-            extracted[spec] = language_reps(model, tokenizer, texts, kind=kind, pooling=key[1],
-                                            layers=layers, lazy=True, **extract_kwargs)
+            extracted[spec] = extract(model, tokenizer, texts, kind=kind, pooling=key[1],
+                                      layers=layers, lazy=True, **extract_kwargs)
         reps[key] = extracted[spec]
     return score_reps(reps, pivot, how=how)
 
@@ -148,6 +159,7 @@ def _label(method: str, pooling: str) -> str:
     return f"{method.upper()} {pooling}" if method in METHODS else method.upper()
 
 
+@styled
 def correlation_figure(scores: pd.DataFrame, corr: pd.DataFrame | None = None,
                        joined: pd.DataFrame | None = None, *, highlight=("nasca", "weighted")):
     """(a) per-language scores, one row per method x pooling; (b) Pearson r per benchmark;
@@ -172,7 +184,7 @@ def correlation_figure(scores: pd.DataFrame, corr: pd.DataFrame | None = None,
         p = pe.pivot(index="config", columns="benchmark", values="p").loc[order]
         text = r.round(2).astype(str) + "\n(p " + p.round(2).astype(str) + ")"
         sns.heatmap(r, annot=text, fmt="", cmap="RdBu_r", vmin=-1, vmax=1, ax=axes[0, 1],
-                    annot_kws={"fontsize": 7})
+                    annot_kws={"fontsize": font("annotation")})
         axes[0, 1].set(title=f"(b) Pearson r over {int(pe.n_langs.max())} languages",
                        xlabel="", ylabel="")
     if joined is not None:

@@ -102,6 +102,26 @@ def downstream_accuracy(model, tokenizer, task: str, langs, *, n_boot: int = 100
     return pd.DataFrame(rows, columns=["lang", "benchmark", "value", "ci_low", "ci_high", "n"])
 
 
+def _score_csvs(path, metric: str) -> pd.DataFrame:
+    """Tidy score files (``lang, benchmark, value[, model, metric, stderr]``) in the folder
+    ``path`` (or ``path`` itself when it is a CSV), in lm-eval's long layout."""
+    path = Path(path)
+    files = [path] if path.suffix == ".csv" else sorted(path.glob("*.csv")) if path.is_dir() else []
+    frames = []
+    for file in files:
+        df = pd.read_csv(file)
+        missing = {"lang", "benchmark", "value"} - set(df.columns)
+        if missing:
+            raise ValueError(f"{file}: score files need columns lang, benchmark, value; "
+                             f"missing {sorted(missing)}")
+        frames.append(pd.DataFrame({
+            "model": df["model"] if "model" in df else None, "task": df["benchmark"],
+            "language": df["lang"], "metric": df["metric"] if "metric" in df else metric,
+            "value": df["value"], "stderr": df["stderr"] if "stderr" in df else np.nan}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["model", "task", "language", "metric", "value", "stderr"])
+
+
 def _benchmark(task: str, language: str) -> str:
     """``belebele_deu_Latn`` -> ``belebele``, ``arc_de`` -> ``arc``, ``m_mmlu_de`` -> ``m_mmlu``."""
     return task[: -len(language) - 1] if task.endswith("_" + language) else task
@@ -119,14 +139,20 @@ def lm_eval_accuracy(path, langs, *, benchmarks=None, metric: str = "acc",
     folder can hold the runs of several models.
     Returns ``lang, benchmark, value, ci_low, ci_high, n``; the interval is value +- 1.96
     stderr when lm-eval reports one.
+
+    Scores lm-eval has no task for (BMLAMA-53, XNLI transfer after fine-tuning) can sit in
+    the same folder as tidy ``*.csv`` files with columns ``lang, benchmark, value`` and
+    optionally ``model`` (none: the scores of every model), ``metric`` (default
+    ``metric``), ``stderr``.
     """
     from xlnb.evaluate import read_lm_eval_results
 
     wanted = {get_language(code).iso1: code for code in langs}
-    table = read_lm_eval_results(path)
+    table = pd.concat([read_lm_eval_results(path), _score_csvs(path, metric)],
+                      ignore_index=True)
     table = table[(table.metric == metric) & table.language.notna()]
-    if model is not None:
-        table = table[table.model == model]
+    if model is not None:  # a score file without a model column holds every model's scores
+        table = table[(table.model == model) | table.model.isna()]
     rows = []
     for rec in table.itertuples():
         try:
