@@ -1,10 +1,14 @@
-"""Batched greedy generation against an independent one-at-a-time loop without the KV cache."""
+"""Batched greedy generation against an independent one-at-a-time loop without the KV cache,
+and evaluate_task wiring a task's prompt, budget and metric around it."""
 
 import pytest
 import torch
 
-from xlnb.generate import encode_prompt, generate
+from xlnb.generate import generate
 from xlnb.models import load_model
+from xlnb.tasks.base import Example
+from xlnb.tasks.chat import encode_prompt
+from xlnb.tasks.evaluate import evaluate_task
 
 # Lengths deliberately out of order, so length-sorting reorders them and padding is needed.
 PROMPTS = ["Hello there, how are you today?", "a", "The quick brown fox jumps over the dog",
@@ -17,6 +21,11 @@ def tiny(request):
     model, tok = load_model(request.param)
     free = [reference_ids(model, tok, p, MAX_NEW, [tok.eos_token_id]) for p in PROMPTS]
     return model, tok, free
+
+
+@pytest.fixture(scope="module")
+def llama():
+    return load_model("tiny-llama")
 
 
 def reference_ids(model, tokenizer, prompt, max_new, stops):
@@ -118,7 +127,76 @@ def test_bad_input():
     assert generate(model, tok, [], max_new_tokens=4) == []
     with pytest.raises(TypeError, match="single string"):
         generate(model, tok, "abc", max_new_tokens=4)
+    with pytest.raises(TypeError, match="must be a string"):
+        generate(model, tok, ["abc", 3], max_new_tokens=4)
     with pytest.raises(ValueError, match="max_new_tokens"):
         generate(model, tok, ["abc"], max_new_tokens=0)
     with pytest.raises(ValueError, match="batch_size"):
         generate(model, tok, ["abc"], max_new_tokens=4, batch_size=0)
+
+
+# --- evaluate_task ---------------------------------------------------------------
+
+EXAMPLES = [Example(id=str(i), language="en", source=s, target=t) for i, (s, t) in
+            enumerate([("wake me up at five", "time: five"), ("set an alarm", "x"),
+                       ("play some jazz music in the kitchen", "genre: jazz"),
+                       ("tell me a joke", "y")])]
+# The random tiny model answers these inputs with several tokens under both system prompts.
+SHORT, LONG = "Extract the slots.", "Long zero-shot instruction."
+
+
+class StubTask:
+    """A task whose metric records what it was given."""
+
+    name = "stub"
+    hub_id = "none"
+    max_new_tokens = 3
+
+    def __init__(self):
+        self.scored = None
+
+    def messages(self, example, *, zero_shot=False):
+        system = LONG if zero_shot else SHORT
+        return [{"role": "system", "content": system}, {"role": "user", "content": example.source}]
+
+    def parse(self, output):
+        return output
+
+    def score(self, outputs, examples):
+        self.scored = (list(outputs), list(examples))
+        return {"exact": sum(o == e.target for o, e in zip(outputs, examples)) / len(outputs)}
+
+
+def plain_prompts(system):
+    """The plain template written out by hand (the byte tokenizer has no chat template)."""
+    return [f"{system}\n\nUser: {ex.source}\nAssistant:" for ex in EXAMPLES]
+
+
+@pytest.mark.parametrize("zero_shot,system", [(False, SHORT), (True, LONG)])
+def test_evaluate_task_outputs_and_scores(llama, zero_shot, system):
+    model, tok = llama
+    task = StubTask()
+    outputs, scores = evaluate_task(model, tok, task, EXAMPLES, batch_size=2,
+                                    zero_shot=zero_shot)
+    assert outputs == generate(model, tok, plain_prompts(system), max_new_tokens=3)
+    assert all(outputs)
+    other = generate(model, tok, plain_prompts(SHORT if zero_shot else LONG), max_new_tokens=3)
+    assert outputs != other  # the prompt matters, so a swapped system prompt would be caught
+    assert task.scored == (outputs, EXAMPLES)
+    assert scores == {"exact": 0.0}
+
+
+def test_evaluate_task_budget_is_the_tasks(llama):
+    model, tok = llama
+    task = StubTask()
+    task.max_new_tokens = 8
+    outputs, _ = evaluate_task(model, tok, task, EXAMPLES)
+    longer = generate(model, tok, plain_prompts(SHORT), max_new_tokens=8)
+    shorter = generate(model, tok, plain_prompts(SHORT), max_new_tokens=3)
+    assert outputs == longer and outputs != shorter
+
+
+def test_evaluate_task_no_examples(llama):
+    model, tok = llama
+    with pytest.raises(ValueError, match="no examples"):
+        evaluate_task(model, tok, StubTask(), [])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 
 from xlnb.progress import progress
+from xlnb.tasks.chat import encode_prompt, stop_token_ids
 
 
 def generate(model, tokenizer, prompts: list[str], *, max_new_tokens: int,
@@ -21,14 +22,14 @@ def generate(model, tokenizer, prompts: list[str], *, max_new_tokens: int,
     """Greedy continuations of ``prompts``, in input order, without prompt or special tokens.
 
     model: a CausalLM or a peft ``PeftModel`` (adapters apply).
-    prompts: rendered prompt text (e.g. :func:`xlnb.tasks.chat.prompt_text`); a prompt that
-        already starts with the tokenizer's BOS text is encoded without adding special
-        tokens, any other with them, so BOS appears exactly once.
+    prompts: rendered prompt text (e.g. :func:`xlnb.tasks.chat.prompt_text`), encoded by
+        :func:`xlnb.tasks.chat.encode_prompt`: special tokens are added only when the text
+        does not already start with the BOS text, so BOS appears exactly once.
     max_new_tokens: the fixed budget of new tokens (a task's ``max_new_tokens``).
     batch_size: prompts per batch; batches are made of prompts of similar token length,
         longest first (an out-of-memory error shows up in the first batch, not the last).
     stop_ids: token ids that end a continuation (excluded from the text); default
-        :func:`stop_token_ids` (EOS and the chat template's end-of-turn marker).
+        :func:`xlnb.tasks.chat.stop_token_ids` (EOS and the end-of-turn markers).
     """
     if isinstance(prompts, str):
         raise TypeError("prompts must be a list of strings, got a single string")
@@ -39,6 +40,9 @@ def generate(model, tokenizer, prompts: list[str], *, max_new_tokens: int,
     stops = sorted(set(stop_token_ids(tokenizer) if stop_ids is None else stop_ids))
     if not stops:
         raise ValueError("no stop token ids: the tokenizer has no EOS and none were given")
+    bad = [p for p in prompts if not isinstance(p, str)]
+    if bad:
+        raise TypeError(f"each prompt must be a string, got {type(bad[0]).__name__}: {bad[0]!r}")
     encoded = [encode_prompt(tokenizer, p) for p in prompts]
     order = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
     outputs: list[str | None] = [None] * len(prompts)
@@ -54,25 +58,6 @@ def generate(model, tokenizer, prompts: list[str], *, max_new_tokens: int,
     finally:
         bar.close()
     return outputs
-
-
-def stop_token_ids(tokenizer) -> list[int]:
-    """EOS and end-of-turn ids: :func:`xlnb.tasks.chat.stop_token_ids`, or EOS alone while
-    that module is absent."""
-    try:
-        from xlnb.tasks.chat import stop_token_ids as chat_stop_ids
-    except ImportError:
-        return [] if tokenizer.eos_token_id is None else [tokenizer.eos_token_id]
-    return list(chat_stop_ids(tokenizer))
-
-
-def encode_prompt(tokenizer, prompt: str) -> list[int]:
-    """Token ids of one rendered prompt, adding BOS only when the text does not start with it."""
-    if not isinstance(prompt, str):
-        raise TypeError(f"each prompt must be a string, got {type(prompt).__name__}: {prompt!r}")
-    bos = tokenizer.bos_token
-    has_bos = bool(bos) and prompt.startswith(bos)
-    return tokenizer(prompt, add_special_tokens=not has_bos)["input_ids"]
 
 
 def _generate_batch(model, tokenizer, batch: list[list[int]], max_new_tokens: int,
