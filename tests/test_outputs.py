@@ -214,3 +214,18 @@ def test_style_font_roles():
     assert style.font("tiny") < style.font("small") < style.font("title")
     with pytest.raises(ValueError, match="unknown font role 'huge'"):
         style.font("huge")
+
+
+def test_no_hard_coded_font_sizes_in_the_package():
+    """Font sizes come from xlnb.style (named roles), never numbers in plotting code."""
+    import re
+
+    import xlnb
+
+    pattern = re.compile(r"""fontsize["']?\s*[:=]\s*[0-9]""")
+    package = Path(xlnb.__file__).parent
+    offending = [f"{p.relative_to(package)}:{i}" for p in sorted(package.rglob("*.py"))
+                 if p.name != "style.py"
+                 for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+                 if pattern.search(line)]
+    assert offending == []

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from xlnb.style import font, styled
+
 __all__ = ["fig1_cases_plot", "eq2_check_plot", "token_heatmaps", "sentence_scatter",
            "deviation_bars"]
 
@@ -21,7 +23,7 @@ def _draw_case(ax, case: dict, row: pd.Series) -> None:
         q = Q[:, m]
         ax.plot(*np.c_[-1.5 * q, 1.5 * q], color="0.55", ls=style, lw=1.2)
         ax.annotate(f"$p_{m + 1}$ ($\\lambda_{m + 1}$={lam[m]:g})", 1.5 * q, color="0.3",
-                    fontsize=8, ha="center", va="bottom")
+                    fontsize=font("small"), ha="center", va="bottom")
     p1 = Q[:, 0]
     for key, color, label in (("x_train", _TRAIN, "$x_{train}$"), ("x_t", _TARGET, "$x_t$")):
         x = case[key]
@@ -35,9 +37,9 @@ def _draw_case(ax, case: dict, row: pd.Series) -> None:
                  for v in (row.rep_align_1, row.rep_align_2, row.autograd))
     text = (f"RepAlign 1 = {r1:+.3f}\nRepAlign 2 = {r2:+.3f}\n"
             f"$\\langle\\nabla L_{{train}}, \\nabla L_t\\rangle$ = {g:+.3f}")
-    ax.text(0.03, 0.03, text, transform=ax.transAxes, fontsize=8, va="bottom",
+    ax.text(0.03, 0.03, text, transform=ax.transAxes, fontsize=font("small"), va="bottom",
             bbox=dict(boxstyle="round", fc="white", ec="0.7"))
-    ax.set_title(case["title"], fontsize=10)
+    ax.set_title(case["title"])
     ax.set_xlim(-1.6, 1.6)
     ax.set_ylim(-1.6, 1.6)
     ax.set_aspect("equal")
@@ -47,6 +49,7 @@ def _draw_case(ax, case: dict, row: pd.Series) -> None:
     ax.set_yticks([])
 
 
+@styled
 def fig1_cases_plot(cases: dict[str, dict], summary: pd.DataFrame):
     """CL-ICP Fig. 1: the three 2-D cases side by side. ``cases`` from
     :func:`xlnb.clicp.cases.fig1_cases`, ``summary`` from ``fig1_summary``."""
@@ -54,11 +57,12 @@ def fig1_cases_plot(cases: dict[str, dict], summary: pd.DataFrame):
     for ax, (name, case) in zip(np.atleast_1d(axes), cases.items()):
         _draw_case(ax, case, summary.set_index("case").loc[name])
     fig.suptitle("Gradient alignment set by representation alignment (eq. 2); "
-                 "dots: projections on $p_1$", fontsize=10)
+                 "dots: projections on $p_1$", fontsize=font("title"))
     fig.tight_layout()
     return fig
 
 
+@styled
 def eq2_check_plot(checks: pd.DataFrame):
     """Autograd gradient inner product (x) against the eq. 2 decomposition (y), one point
     per random draw, with the identity line."""
@@ -72,7 +76,7 @@ def eq2_check_plot(checks: pd.DataFrame):
     ax.set_xlabel("$\\langle\\nabla L_{train}, \\nabla L_t\\rangle$ (autograd)")
     ax.set_ylabel("eq. 2: $\\gamma\\,\\sum$ RepAlign 1 $\\times$ RepAlign 2")
     ax.set_title(f"{len(checks)} random draws; max |diff| = {checks['abs_diff'].max():.1e}",
-                 fontsize=9)
+                 fontsize=font("body"))
     ax.legend(loc="upper left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -114,6 +118,7 @@ def _tick_labels(tokens: list[str], prefix: str, drawable) -> list[str]:
             for i, tok in enumerate(tokens)]
 
 
+@styled
 def token_heatmaps(panels: list[dict]):
     """Fig. 2(a): one heat map per panel of the cosines among the tokens of a sentence and
     its translation (both stacked), lines separating the languages. The colour range spans
@@ -141,9 +146,9 @@ def token_heatmaps(panels: list[dict]):
         step = max(1, len(labels) // 40)
         ticks = range(0, len(labels), step)
         shown = [labels[i] for i in ticks]
-        ax.set_xticks(list(ticks), shown, rotation=90, fontsize=6, fontfamily=family)
-        ax.set_yticks(list(ticks), shown, fontsize=6, fontfamily=family)
-        ax.set_title(p["title"], fontsize=9)
+        ax.set_xticks(list(ticks), shown, rotation=90, fontsize=font("tiny"), fontfamily=family)
+        ax.set_yticks(list(ticks), shown, fontsize=font("tiny"), fontfamily=family)
+        ax.set_title(p["title"], fontsize=font("body"))
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04,
                      label="cosine (off-diagonal range)")
     fig.tight_layout()
@@ -170,12 +175,13 @@ def _cosine_panel(ax, part: pd.DataFrame, lang_s: str, lang_t: str) -> None:
         m = part[part.metric == metric].sort_values("layer")
         ax.plot(m.layer, m.value, marker="o", ms=3, color=color, label=label)
         ax.fill_between(m.layer, m.ci_low, m.ci_high, color=color, alpha=0.2)
-    ax.set_xlabel("layer", fontsize=8)
-    ax.set_ylabel("mean cosine (pooled)", fontsize=8)
+    ax.set_xlabel("layer", fontsize=font("small"))
+    ax.set_ylabel("mean cosine (pooled)", fontsize=font("small"))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=font("annotation"))
 
 
+@styled
 def sentence_scatter(points: pd.DataFrame, curves: pd.DataFrame):
     """Fig. 2(b): one row per (model, pair); per chosen layer a PCA scatter (first two
     components of both languages together) of mean-pooled sentence vectors, grey lines
@@ -196,14 +202,15 @@ def sentence_scatter(points: pd.DataFrame, curves: pd.DataFrame):
         for c, layer in enumerate(layers):
             _scatter_panel(axes[r, c], points[sel & (points.layer == layer)],
                            {"src": lang_s, "tgt": lang_t})
-            axes[r, c].set_title(f"{model}, {pair}: layer {layer}", fontsize=8)
-        axes[r, 0].legend(fontsize=7, loc="best")
+            axes[r, c].set_title(f"{model}, {pair}: layer {layer}", fontsize=font("small"))
+        axes[r, 0].legend(fontsize=font("annotation"), loc="best")
         _cosine_panel(axes[r, -1], curves[(curves.model == model) & (curves.pair == pair)],
                       lang_s, lang_t)
     fig.tight_layout()
     return fig
 
 
+@styled
 def deviation_bars(table: pd.DataFrame):
     """Fig. 2(c): cosine deviation (App. B.1; smaller = better aligned) per language pair
     (x) and model (hue), with bootstrap CIs. table: model, pair, value, ci_low, ci_high."""
@@ -221,8 +228,8 @@ def deviation_bars(table: pd.DataFrame):
     ax.set_xticks(np.arange(len(pairs)), pairs)
     ax.set_ylabel("cosine deviation (lower = aligned)")
     ax.set_title("Cosine deviation: top-k token cosine to a random same-language sentence\n"
-                 "minus to the translation, averaged over layers", fontsize=9)
-    ax.legend(fontsize=8)
+                 "minus to the translation, averaged over layers", fontsize=font("body"))
+    ax.legend()
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig

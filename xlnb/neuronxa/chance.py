@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from xlnb.metrics import chance_probability, mutual_nn_score
+from xlnb.style import styled
 
 __all__ = ["chance_grid", "critical_k", "observed_vs_chance", "layer_summary",
            "simulate_random_scores", "unpaired_scores", "chance_figure"]
@@ -140,6 +141,7 @@ def unpaired_scores(src, tgt, *, trials: int = 100, seed: int = 0) -> np.ndarray
     return np.array(out)
 
 
+@styled
 def chance_figure(grid: pd.DataFrame, observed: pd.DataFrame, simulated=None,
                   alphas=(0.05, 0.001)):
     """Two panels: (a) ``P(X >= k)`` against ``k`` per ``n`` on a log scale with the alpha
@@ -158,7 +160,7 @@ def chance_figure(grid: pd.DataFrame, observed: pd.DataFrame, simulated=None,
         ax.axhline(alpha, color="grey", ls=style, lw=1, label=f"p = {alpha:g}")
     ax.set(xlabel="aligned pairs k", ylabel="P(X ≥ k) by chance", title="(a) chance level, eq. 5",
            xlim=(0, 12))
-    ax.legend(fontsize=8)
+    ax.legend()
     ax.grid(alpha=0.3)
     n = int(observed["n"].iloc[0])
     order = observed.groupby("lang")["k"].median().sort_values().index.tolist()
@@ -174,7 +176,7 @@ def chance_figure(grid: pd.DataFrame, observed: pd.DataFrame, simulated=None,
         bx.axhline(np.quantile(simulated, 0.99) * n, color="black", lw=1,
                    label="random reps, 99th pct")
     bx.set(ylabel=f"aligned pairs (of n = {n})", title="(b) observed score per layer vs chance")
-    bx.legend(fontsize=8, loc="upper left")
+    bx.legend(loc="upper left")
     bx.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return fig

@@ -21,6 +21,7 @@ from xlnb.neuronxa.table1 import (LAYER_POOLINGS, bitext_pivot_hits, bootstrap_g
                                   choose_layers, head_long_tail, layer_accuracy,
                                   max_over_layers, paper_layout, retrieval_summary,
                                   selection_split, table1_runs)
+from xlnb.style import styled
 
 __all__ = ["DIRECTIONS", "LAYER_POOLINGS", "head_long_tail", "max_over_layers",
            "selection_split", "choose_layers", "bitext_pivot_hits", "table1_runs", "bootstrap_groups",
@@ -30,6 +31,7 @@ __all__ = ["DIRECTIONS", "LAYER_POOLINGS", "head_long_tail", "max_over_layers",
 PAIR_GROUPS = ("high→high", "high→low", "low→low")
 
 
+@styled
 def retrieval_layer_figure(per_layer: pd.DataFrame, *, title: str | None = None):
     """Mean accuracy over each group's languages per layer (one panel per group), one colour
     per representation and one line style per BOS variant. per_layer: rows of
@@ -108,6 +110,7 @@ def pair_group_summary(pairs: Sequence[tuple[str, str]], hits: torch.Tensor,
     return pd.DataFrame(rows, columns=["group", "score", "ci_low", "ci_high", "n_pairs"])
 
 
+@styled
 def pair_group_figure(per_pair: pd.DataFrame, summary: pd.DataFrame, *,
                       title: str | None = None, ylabel: str = "NASCA, mean over layers"):
     """Layer-averaged score of every pair (dots) and each group's mean with its interval
@@ -134,7 +137,7 @@ def pair_group_figure(per_pair: pd.DataFrame, summary: pd.DataFrame, *,
     ax.set_ylim(0, 100)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(loc="upper right")
     if title:
         ax.set_title(title)
     fig.tight_layout()

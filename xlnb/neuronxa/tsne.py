@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from xlnb.style import font, styled
+
 __all__ = ["tsne_pairs", "pair_neighbour_rate", "fig1_maps", "tsne_panels"]
 
 
@@ -101,6 +103,7 @@ def fig1_maps(model, tokenizer, texts: dict, *, layer: int | None = None,
     return maps, pd.DataFrame(rows)
 
 
+@styled
 def tsne_panels(maps: dict, *, link_pairs: bool = True, suptitle: str | None = None):
     """Side-by-side t-SNE panels, one per map, points coloured by language.
 
@@ -124,12 +127,12 @@ def tsne_panels(maps: dict, *, link_pairs: bool = True, suptitle: str | None = N
             part = pts[pts.lang == lang]
             ax.scatter(part.x, part.y, s=18, color=colour, label=lang, zorder=2,
                        edgecolor="white", linewidth=0.3)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.legend(loc="best", fontsize=9)
+        ax.legend(loc="best", fontsize=font("body"))
     if suptitle:
-        fig.suptitle(suptitle, fontsize=11)
+        fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
 
