@@ -377,3 +377,25 @@ def test_parse_override_reads_yaml():
     assert cli.parse_override("langs=[en, de]") == ("langs", ["en", "de"])
     assert cli.parse_override("scale=0.5") == ("scale", 0.5)
     assert cli.parse_override("name=a=b") == ("name", "a=b")
+
+
+# ---------------------------------------------------------------- installation
+def test_environment_yml_kernel_command_registers_this_interpreter(tmp_path):
+    import re
+    import shlex
+    import subprocess
+
+    import yaml
+
+    text = (Path(__file__).resolve().parents[1] / "environment.yml").read_text()
+    spec = yaml.safe_load(text)
+    assert spec["dependencies"][-1] == {"pip": ["-e .[demo,dev]"]}
+    [command] = re.findall(r"^#\s+(python -m ipykernel install .*)$", text, flags=re.M)
+    args = shlex.split(command)[1:]
+    assert "--user" in args and "--name" in args
+    args = [a for a in args if a != "--user"] + ["--prefix", str(tmp_path)]  # not the user's dir
+    done = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    name = args[args.index("--name") + 1]
+    spec = json.loads((tmp_path / "share/jupyter/kernels" / name / "kernel.json").read_text())
+    assert spec["argv"][0] == sys.executable and spec["display_name"] == "Python (xlnb)"
