@@ -127,3 +127,31 @@ def test_save_headlines_rejects_no_rows_and_bad_names(root):
     with pytest.raises(ValueError, match="name"):
         outputs.save_headlines([{"quantity": "q", "ours": 1, "model": "m", "data": "d"}],
                                "a/b", profile="demo")
+
+
+# ---------------------------------------------------------------- the README's demo section
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _readme_block(name: str) -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start, end = f"<!-- {name}:start -->\n", f"<!-- {name}:end -->"
+    assert start in text and end in text, f"README lacks the {name} markers"
+    return text[text.index(start) + len(start):text.index(end)]
+
+
+def test_readme_demo_figures_exist_and_are_committed_pngs():
+    import re
+
+    block = _readme_block("demo-figures")
+    paths = re.findall(r"\]\((figures/demo/[^)]+)\)", block)
+    assert all(p.endswith(".png") for p in paths)
+    missing = [p for p in paths if not (REPO / p).is_file()]
+    assert missing == []
+
+
+def test_readme_demo_table_matches_the_demo_results(monkeypatch):
+    monkeypatch.setenv("XLNB_PROJECT_ROOT", str(REPO))
+    if not report.headline_files("demo"):
+        pytest.skip("no demo results here (results/ is not committed); run xlnb reproduce")
+    assert _readme_block("demo-report") == report.report("demo")
