@@ -36,8 +36,9 @@ from xlnb.paths import (
 )
 
 __all__ = [
-    "RunResult", "list_notebooks", "notebook_parameters", "validate_params", "load_params",
-    "run_notebook", "reproduce", "profiles", "resolve_ref",
+    "RunResult", "code_hash", "environment", "list_notebooks", "load_params",
+    "notebook_parameters", "profiles", "reproduce", "resolve_ref", "run_notebook",
+    "split_overrides", "up_to_date", "validate_params",
 ]
 
 KERNEL_NAME = "python3"
