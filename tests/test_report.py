@@ -155,3 +155,20 @@ def test_readme_demo_table_matches_the_demo_results(monkeypatch):
     if not report.headline_files("demo"):
         pytest.skip("no demo results here (results/ is not committed); run xlnb reproduce")
     assert _readme_block("demo-report") == report.report("demo")
+
+
+def test_report_names_headline_files_no_manifest_lists(root, capsys):
+    import json
+
+    _write(root, "a_tab1", TAB1)
+    _write(root, "b_fig1a", FIG1A)
+    manifest = root / "runs/demo/midalign/fig1a_layer_retrieval.json"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(json.dumps({"status": "ok",
+                                    "outputs": ["results/demo/b_fig1a_headlines.csv"]}))
+    assert report.unrecorded_files("demo") == [root / "results/demo/a_tab1_headlines.csv"]
+    assert cli.main(["report", "--profile", "demo"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == EXPECTED
+    assert "a_tab1_headlines.csv is not from a finished run" in captured.err
+    assert "b_fig1a" not in captured.err

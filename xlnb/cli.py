@@ -86,6 +86,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Print the paper-vs-ours table of a profile; also write it to ``--out``."""
     print(report.report(args.profile, args.out), end="")
+    for path in report.unrecorded_files(args.profile):
+        print(f"note: {path} is not from a finished run (no manifest lists it)", file=sys.stderr)
     if args.out:
         print(f"(written to {args.out})", file=sys.stderr)
     return 0

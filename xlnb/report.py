@@ -14,9 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from xlnb.outputs import HEADLINE_COLUMNS, atomic_write
-from xlnb.paths import project_root
+from xlnb.paths import project_root, relative_to_root
 
-__all__ = ["format_value", "headline_files", "headline_table", "headlines_markdown", "report"]
+__all__ = ["format_value", "headline_files", "headline_table", "headlines_markdown", "report",
+           "unrecorded_files"]
 
 MISSING = "—"  # shown where the paper reports no value
 
@@ -80,6 +81,22 @@ def headlines_markdown(table: pd.DataFrame) -> str:
                  format_value(values["ours"]), values["model"], values["data"]]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def unrecorded_files(profile: str) -> list[Path]:
+    """Headline files that no manifest under ``runs/<profile>/`` lists: written by an
+    interactive run, a failed run, or a notebook since renamed. They are still reported;
+    ``xlnb report`` names them so a stale number is not mistaken for a fresh one."""
+    import json
+
+    recorded = set()
+    runs = project_root() / "runs" / profile
+    for path in runs.rglob("*.json") if runs.is_dir() else []:
+        try:
+            recorded.update(json.loads(path.read_text(encoding="utf-8")).get("outputs", []))
+        except (OSError, ValueError, AttributeError):
+            continue
+    return [f for f in headline_files(profile) if relative_to_root(f) not in recorded]
 
 
 def report(profile: str, out: str | Path | None = None) -> str:
