@@ -108,3 +108,28 @@ def peak_layers(curves: pd.DataFrame, value: str = "accuracy",
     keys = [c for c in by if c in curves.columns]
     best = curves.groupby(keys)[value].idxmax() if keys else [curves[value].idxmax()]
     return curves.loc[np.asarray(best)].reset_index(drop=True)
+
+
+def fig1a_headlines(curves: pd.DataFrame, *, data_label: str, value: str = "value",
+                    low: str = "low-resource", total: str = "all pairs") -> list[dict]:
+    """Headline rows of MidAlign Fig. 1a (:func:`xlnb.outputs.save_headlines`): per model the
+    peak layer and accuracy of the all-pairs curve and the low-resource curve at that layer
+    as a share of it. The paper reads them off its figure: a peak in the middle (layer 16
+    of 32 for Llama 3 8B), below 50 % on average, low-resource below half the average.
+
+    curves: columns ``model, group, layer, <value>`` (representation indices, 0 = embeddings).
+    """
+    rows = []
+    for model, part in curves.groupby("model", sort=False):
+        every = part[part.group == total].set_index("layer")[value]
+        peak, top = int(every.idxmax()), int(every.index.max())
+        rows += [dict(quantity="Fig. 1a peak layer (all pairs)", paper="16 of 32 (Llama 3 8B)",
+                      ours=f"{peak} of {top}", model=model, data=data_label),
+                 dict(quantity="Fig. 1a peak accuracy, all pairs (%)", paper="< 50",
+                      ours=round(100 * float(every[peak]), 1), model=model, data=data_label)]
+        lows = part[part.group == low].set_index("layer")[value]
+        if peak in lows.index and every[peak] > 0:
+            rows.append(dict(quantity="Fig. 1a low-resource / all pairs at the peak layer",
+                             paper="< 0.5", ours=round(float(lows[peak] / every[peak]), 2),
+                             model=model, data=data_label))
+    return rows

@@ -112,3 +112,19 @@ def fig1_summary(cases: dict[str, dict]) -> pd.DataFrame:
                          eq2=toy.eq2_decomposition(X_train, X_t, c["W"], c["W_star"]),
                          sign=int(np.sign(auto)) if abs(auto) > 1e-12 else 0))
     return pd.DataFrame(rows)
+
+
+def fig1_headlines(checks: pd.DataFrame, summary: pd.DataFrame) -> list[dict]:
+    """Headline rows of Fig. 1 (:func:`xlnb.outputs.save_headlines`): the largest relative
+    difference between autograd and eq. 2 over the random draws (the paper derives an
+    identity: 0), and the sign of the gradient inner product of each case beside the sign
+    Fig. 1 draws. checks: :func:`verify_eq2`; summary: :func:`fig1_summary`."""
+    signs = {"a": "+1 (positive)", "b": "-1 (negative)", "c": "0 (none)"}
+    rows = [dict(quantity="eq. 2 vs autograd, max relative difference", paper=0,
+                 ours=float(f"{checks['rel_diff'].max():.2g}"), model="linear toy",
+                 data=f"{len(checks)} random problems")]
+    rows += [dict(quantity=f"Fig. 1{rec.case} sign of the gradient inner product",
+                  paper=signs.get(rec.case), ours=int(rec.sign), model="linear toy",
+                  data=f"2-D case ({rec.case}), inner product {rec.autograd:+.2f}")
+             for rec in summary.itertuples()]
+    return rows

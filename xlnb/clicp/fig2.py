@@ -121,3 +121,28 @@ def deviation_tables(src_states: Sequence, tgt_states: Sequence, partners, *, to
             est, lo, hi = bootstrap_ci(vals, n_boot=n_boot, seed=seed)
             rows.append(dict(position=pos, metric=metric, value=est, ci_low=lo, ci_high=hi))
     return dict(value=value, ci_low=low, ci_high=high), pd.DataFrame(rows)
+
+
+def fig2_headlines(deviation: pd.DataFrame, curves: pd.DataFrame, *,
+                   data_label: str) -> list[dict]:
+    """Headline rows of Fig. 2 (:func:`xlnb.outputs.save_headlines`): per model and pair the
+    cosine deviation (App. B.1) and, at the middle analysed layer, the pooled cosine of
+    translations minus that of random same-language pairs (panel b). The paper prints no
+    numbers for either; it says the better-transferring model has the smaller deviation
+    and closer translations in the middle layers.
+
+    deviation: rows ``model, pair, value``; curves: rows ``model, pair, layer, metric,
+    value`` with ``sentence_cos_translation`` and ``sentence_cos_random``.
+    """
+    rows = [dict(quantity=f"cosine deviation {rec.pair} (App. B.1; lower = better aligned)",
+                 paper=None, ours=round(float(rec.value), 4), model=rec.model, data=data_label)
+            for rec in deviation.itertuples()]
+    for (model, pair), part in curves.groupby(["model", "pair"], sort=False):
+        layers = sorted(part.layer.unique())
+        middle = layers[len(layers) // 2]
+        at = part[part.layer == middle].set_index("metric").value
+        gap = at["sentence_cos_translation"] - at["sentence_cos_random"]
+        rows.append(dict(quantity=f"(b) pooled cosine, translation − random, {pair}, layer {middle}",
+                         paper="> 0 in the middle layers", ours=round(float(gap), 4),
+                         model=model, data=data_label))
+    return rows
