@@ -1,15 +1,16 @@
 """The training loop on tiny models: task loss, alternation, alignment raising retrieval,
 checkpoints resuming to the same weights and history, early stopping, bad input."""
 
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
 import torch
 
-import xlnb.train.trainer as trainer
 from xlnb.data import load_parallel
 from xlnb.models import load_model
-from xlnb.train import TrainConfig, add_lora, alignment_states, train
-from xlnb.train.batches import PairTokens, pair_batch
+from xlnb.train import TrainConfig, alignment_states, train, trainer
+from xlnb.train.batches import PairTokens, Stream, pair_batch, task_batch
 
 
 @pytest.fixture(autouse=True)
@@ -41,8 +42,6 @@ def test_task_loss_equals_the_full_lm_loss():
     model, tokenizer = load_model("tiny-llama", device="cpu")
     examples = [encode(tokenizer, "ein langer Satz mit vielen Wörtern", "a sentence"),
                 encode(tokenizer, "kurz", "short and longer answer")]
-    from xlnb.train.batches import task_batch
-
     batch = task_batch(examples, tokenizer.pad_token_id, "cpu")
     full = model(**batch).loss  # logits at every position, Hugging Face's loss
     torch.testing.assert_close(trainer.task_loss(model, **batch), full, rtol=1e-5, atol=1e-6)
@@ -56,16 +55,16 @@ def test_joint_alternation(task_per_align, pattern):
 
 
 def test_epochs_count_task_micro_batches(pairs):
-    class Data:  # 100 examples in micro-batches of 10 -> 10 per epoch
-        streams = {"task": trainer.Stream(100, 10, 0, "task"),
-                   "align": trainer.Stream(40, 8, 0, "pairs")}
+    # 100 examples in micro-batches of 10 -> 10 per epoch; 40 pairs in batches of 8 -> 5
+    data = SimpleNamespace(streams={"task": Stream(100, 10, 0, "task"),
+                                    "align": Stream(40, 8, 0, "pairs")})
     joint = TrainConfig(micro_batch_size=10, accumulation=4, max_epochs=2)
-    assert trainer.total_updates(joint, Data) == 10  # 20 task micro-batches, 2 per update
+    assert trainer.total_updates(joint, data) == 10  # 20 task micro-batches, 2 per update
     assert trainer.total_updates(TrainConfig(mode="task", micro_batch_size=10, accumulation=4,
-                                             max_epochs=2), Data) == 5
+                                             max_epochs=2), data) == 5
     assert trainer.total_updates(TrainConfig(mode="align", accumulation=2, max_epochs=1),
-                                 Data) == 3  # 5 pair batches per epoch, rounded up
-    assert trainer.total_updates(TrainConfig(max_steps=7), Data) == 7
+                                 data) == 3  # 5 pair batches per epoch, rounded up
+    assert trainer.total_updates(TrainConfig(max_steps=7), data) == 7
 
 
 def retrieval(model, tokenizer, pairs, layer):
@@ -95,8 +94,8 @@ def test_alignment_steps_raise_held_out_retrieval(pairs, tmp_path):
 
 
 def joint_config(tmp_path, **kw):
-    options = dict(mode="joint", layer="middle", micro_batch_size=4, pair_batch_size=8,
-                   accumulation=2, max_steps=7, eval_every=3, checkpoint_every=2)
+    options = {"mode": "joint", "layer": "middle", "micro_batch_size": 4, "pair_batch_size": 8,
+                   "accumulation": 2, "max_steps": 7, "eval_every": 3, "checkpoint_every": 2}
     return TrainConfig(**{**options, **kw}, checkpoint_dir=str(tmp_path))
 
 
@@ -174,8 +173,7 @@ def test_best_adapter_is_the_one_returned(pairs, tmp_path):
         tmp_path / "ckpt", eval_every=1, learning_rate=5e-2, max_steps=5))
     dev = result.history.set_index("step")["dev_task_loss"]
     assert result.best_step == dev.idxmin() and result.best_dev_loss == dev.min()
-    best = torch.load  # noqa: F841 - the saved adapter is the returned model's
-    from safetensors.torch import load_file
+    from safetensors.torch import load_file  # the saved adapter is the returned model's
 
     saved = load_file(str(tmp_path / "out" / "adapter_model.safetensors"))
     ours = lora_weights(result.model)
@@ -200,7 +198,7 @@ def test_bad_input_fails_before_training(pairs, tmp_path, kwargs, data, match):
         given["task_data"] = task_examples(tokenizer, pairs[:16])
     if data == "both":
         given["pairs"] = pairs[:16]
-    base = dict(micro_batch_size=4, pair_batch_size=4, max_steps=1)
+    base = {"micro_batch_size": 4, "pair_batch_size": 4, "max_steps": 1}
     with pytest.raises(ValueError, match=match):
         train(model, tokenizer, TrainConfig(**{**base, **kwargs}), output_dir=tmp_path, **given)
     assert not hasattr(model, "peft_config") and not any(tmp_path.iterdir())

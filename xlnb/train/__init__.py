@@ -11,6 +11,7 @@ A notebook trains (or reuses) an adapter and loads it::
     model, tokenizer = load_trained("gemma-3-270m", path)
 """
 
+from xlnb.train.adapters import load_adapter, load_trained, trained_adapter
 from xlnb.train.config import TrainConfig
 from xlnb.train.contrastive import contrastive_loss
 from xlnb.train.lora import add_lora, lora_parameter_count
@@ -18,4 +19,5 @@ from xlnb.train.states import alignment_states, resolve_layer
 from xlnb.train.trainer import TrainResult, train
 
 __all__ = ["TrainConfig", "TrainResult", "add_lora", "alignment_states", "contrastive_loss",
-           "lora_parameter_count", "resolve_layer", "train"]
+           "load_adapter", "load_trained", "lora_parameter_count", "resolve_layer", "train",
+           "trained_adapter"]

@@ -145,3 +145,69 @@ def pair_batch(tokens: PairTokens, idx: list[int], pad_id: int, device) -> dict:
     return {"input_ids": pad(ids, pad_id).to(device),
             "attention_mask": pad([[1] * len(x) for x in ids], 0).to(device),
             "special_mask": pad(special, 1).to(device)}
+
+
+class TrainData:
+    """A run's checked, tokenised data and its shuffled streams (``task``, ``align``).
+    Raises ValueError when the data does not suit ``config.mode`` / ``config.dev_loss``."""
+
+    def __init__(self, config, tokenizer, task_data, dev_task_data, pairs, dev_pairs):
+        needs_task, needs_pairs = _check_needs(config, task_data, dev_task_data, pairs,
+                                               dev_pairs)
+        self.pad_id = tokenizer.pad_token_id
+        self.task = check_task_data(task_data) if needs_task else None
+        self.dev_task = (check_task_data(dev_task_data, "dev_task_data")
+                         if needs_task and dev_task_data else None)
+        pair_list = as_pairs(pairs) if needs_pairs else None
+        self.digest = data_digest(self.task, pair_list)
+        self.pairs = PairTokens.encode(tokenizer, pair_list, config.max_length) \
+            if needs_pairs else None
+        self.dev_pairs = None
+        if needs_pairs and dev_pairs:
+            dev_list = as_pairs(dev_pairs, "dev_pairs")
+            if len(dev_list) < 2:
+                raise ValueError("dev_pairs needs at least 2 pairs")
+            self.dev_pairs = PairTokens.encode(tokenizer, dev_list, config.max_length)
+        self.has_dev = self.dev_task is not None or self.dev_pairs is not None
+        self.streams = {}
+        if self.task is not None:
+            self.streams["task"] = Stream(len(self.task), config.micro_batch_size,
+                                          config.seed, "task")
+        if self.pairs is not None:
+            self.streams["align"] = Stream(len(self.pairs), config.pair_batch_size,
+                                           config.seed, "pairs")
+
+    def next_batch(self, kind: str, device) -> dict:
+        """The next micro-batch of ``kind`` (``task`` or ``align``)."""
+        idx = self.streams[kind].next()
+        if kind == "task":
+            return task_batch([self.task[i] for i in idx], self.pad_id, device)
+        return pair_batch(self.pairs, idx, self.pad_id, device)
+
+    def epochs_done(self) -> float:
+        """Passes over the task data so far (over the pairs without task data)."""
+        stream = self.streams.get("task") or self.streams["align"]
+        return stream.epoch + stream.pos / (stream.batches_per_epoch * stream.batch)
+
+    def positions(self) -> dict:
+        return {kind: s.state() for kind, s in self.streams.items()}
+
+    def load_positions(self, positions: dict) -> None:
+        for kind, state in positions.items():
+            self.streams[kind].load(state)
+
+
+def _check_needs(config, task_data, dev_task_data, pairs, dev_pairs) -> tuple[bool, bool]:
+    """Which data the mode uses; ValueError when it is missing."""
+    needs_task, needs_pairs = config.mode in ("task", "joint"), config.mode in ("align", "joint")
+    if needs_task and not task_data:
+        raise ValueError(f"mode {config.mode!r} needs task_data")
+    if needs_pairs and not pairs:
+        raise ValueError(f"mode {config.mode!r} needs pairs")
+    if config.dev_loss in ("task", "sum") and not (needs_task and dev_task_data):
+        raise ValueError(f"dev_loss={config.dev_loss!r} needs dev_task_data and a mode with "
+                         f"the task loss (mode is {config.mode!r})")
+    if config.dev_loss in ("align", "sum") and not (needs_pairs and dev_pairs):
+        raise ValueError(f"dev_loss={config.dev_loss!r} needs dev_pairs and a mode with the "
+                         f"alignment loss (mode is {config.mode!r})")
+    return needs_task, needs_pairs

@@ -153,7 +153,7 @@ class TrainConfig:
         return text
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
+    def from_dict(cls, data: dict) -> TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -161,7 +161,7 @@ class TrainConfig:
         return cls(**data)
 
     @classmethod
-    def from_json(cls, text_or_path: str | Path) -> "TrainConfig":
+    def from_json(cls, text_or_path: str | Path) -> TrainConfig:
         """From JSON text or a path to a JSON file (as written by :meth:`to_json`)."""
         text = str(text_or_path)
         if not text.lstrip().startswith("{"):

@@ -19,9 +19,10 @@ interrupted run resume to the same weights and history.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -31,8 +32,7 @@ import torch.nn.functional as F
 from xlnb.arch import model_device
 from xlnb.progress import progress
 from xlnb.train import checkpoint
-from xlnb.train.batches import (PairTokens, Stream, as_pairs, check_task_data, data_digest,
-                                pair_batch, task_batch)
+from xlnb.train.batches import TrainData, pair_batch, task_batch
 from xlnb.train.config import TrainConfig
 from xlnb.train.contrastive import contrastive_loss
 from xlnb.train.lora import add_lora
@@ -61,13 +61,14 @@ def train(model, tokenizer, config: TrainConfig, *, task_data=None, dev_task_dat
 
     task_data / dev_task_data: ``encode_example`` dicts (modes task, joint); pairs /
     dev_pairs: ``Pair`` objects or ``(text, english)`` tuples (modes align, joint).
-    output_dir receives the best adapter (peft format), ``train_config.json`` and
-    ``history.csv``; checkpoints go to ``config.checkpoint_dir`` or
-    ``output_dir/checkpoints``, and a run resumes from the newest one there. Bad inputs
-    and a checkpoint of another run raise ValueError before any training.
+    output_dir receives the best adapter (peft format), ``train_config.json``,
+    ``history.csv``, ``train_result.json`` and last a ``complete`` marker. Checkpoints go to
+    ``config.checkpoint_dir`` or ``output_dir/checkpoints``, and a run resumes from the
+    newest one there. Bad inputs and a checkpoint of another run raise ValueError before
+    any training.
     """
     started = time.perf_counter()
-    data = _Data(config, tokenizer, task_data, dev_task_data, pairs, dev_pairs)
+    data = TrainData(config, tokenizer, task_data, dev_task_data, pairs, dev_pairs)
     layer = resolve_layer(model, config.layer) if data.pairs is not None else None
     output_dir = Path(output_dir)
     ckpt_dir = Path(config.checkpoint_dir or output_dir / "checkpoints")
@@ -76,83 +77,109 @@ def train(model, tokenizer, config: TrainConfig, *, task_data=None, dev_task_dat
     saved = checkpoint.latest(ckpt_dir)
     if saved is not None:
         checkpoint.check_same_run(saved, identity)
+    (output_dir / COMPLETE).unlink(missing_ok=True)  # unfinished until written again
 
-    from transformers import get_scheduler, set_seed
+    from transformers import set_seed
 
     set_seed(config.seed)
     model = add_lora(model, config)
-    device = model_device(model)
     total = total_updates(config, data)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate,
-                                  weight_decay=config.weight_decay)
-    scheduler = get_scheduler(config.schedule, optimizer, num_training_steps=total,
-                              num_warmup_steps=math.ceil(config.warmup_ratio * total))
-    amp_dtype = autocast_dtype(config.precision, device)
-    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
-    run = _RunState(step=0, history=[], best_step=None, best_loss=None, bad_evals=0,
-                    stopped=False)
-    best = None
+    opt = _Optimisation(model, config, total)
+    run, best = _RunState(), None
     if saved is not None:
-        state, best = checkpoint.restore(saved, model=model, optimizer=optimizer,
-                                         scheduler=scheduler, scaler=scaler)
+        state, best = checkpoint.restore(saved, model=model, optimizer=opt.optimizer,
+                                         scheduler=opt.scheduler, scaler=opt.scaler)
         run = _RunState(**state["run"])
         data.load_positions(state["streams"])
-
-    def autocast():
-        return (torch.autocast(device.type, dtype=amp_dtype) if amp_dtype is not None
-                else contextlib.nullcontext())
+    resumed_from = run.step if saved is not None else None
 
     model.train()
-    resumed_from = run.step if saved is not None else None
     bar = progress(total=total, initial=run.step, desc=f"train {config.mode}")
     while run.step < total and not run.stopped:
-        row = {"step": run.step + 1, "epoch": data.epochs_done(),
-               "lr": scheduler.get_last_lr()[0], "task_loss": None, "align_loss": None}
-        losses, row["tokens"] = {"task": [], "align": []}, 0
-        for j in range(config.accumulation):  # the micro-batches of one update
-            kind = micro_kind(config, run.step * config.accumulation + j)
-            batch = data.next_batch(kind, device)
-            with autocast():
-                loss = (task_loss(model, **batch) if kind == "task" else
-                        align_loss(model, batch, layer, config))
-            scaler.scale(loss / config.accumulation).backward()
-            losses[kind].append(loss.item())
-            row["tokens"] += int(batch["attention_mask"].sum())
-        scaler.unscale_(optimizer)
-        if config.max_grad_norm is not None:
-            torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
-        scaler.step(optimizer)
-        scaler.update()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
+        row = _update(model, config, data, opt, layer, run.step)
         run.step += 1
-        for kind, values in losses.items():
-            row[f"{kind}_loss"] = sum(values) / len(values) if values else None
         if data.has_dev and (run.step % config.eval_every == 0 or run.step == total):
-            with autocast():
+            with opt.autocast():
                 row.update(dev_losses(model, data, layer, config))
-            if run.observe(dev_metric(row, config, data), config.patience):
+            if run.observe(dev_metric(row, config), config.patience):
                 best = checkpoint.trainable_state(model)
         run.history.append(row)
         if run.step % config.every_checkpoint == 0 or run.stopped:
-            checkpoint.save(ckpt_dir, run.step, model=model, optimizer=optimizer,
-                            scheduler=scheduler, scaler=scaler, best=best,
+            checkpoint.save(ckpt_dir, run.step, model=model, optimizer=opt.optimizer,
+                            scheduler=opt.scheduler, scaler=opt.scaler, best=best,
                             state={"identity": identity, "run": vars(run),
                                    "streams": data.positions()})
         bar.update(1)
         bar.set_postfix({k: f"{row[k]:.3f}" for k in ("task_loss", "align_loss") if row[k]})
     bar.close()
+
     if best is not None:
         checkpoint.load_trainable(model, best)
     history = pd.DataFrame(run.history, columns=HISTORY_COLUMNS)
-    _write_outputs(model, config, history, output_dir)
-    return TrainResult(model=model, history=history, output_dir=output_dir, steps=run.step,
-                       best_step=run.best_step, best_dev_loss=run.best_loss,
-                       stopped_early=run.stopped, resumed_from=resumed_from,
-                       seconds=time.perf_counter() - started)
+    summary = {"steps": run.step, "best_step": run.best_step, "best_dev_loss": run.best_loss,
+               "stopped_early": run.stopped, "resumed_from": resumed_from,
+               "seconds": round(time.perf_counter() - started, 1)}
+    _write_outputs(model, config, history, output_dir, summary)
+    return TrainResult(model=model, history=history, output_dir=output_dir, **summary)
 
 
+def _update(model, config: TrainConfig, data: TrainData, opt: _Optimisation, layer,
+            step: int) -> dict:
+    """One optimizer update: ``accumulation`` micro-batches, task or alignment as
+    :func:`micro_kind` says, each loss / accumulation back-propagated at once. Returns the
+    update's history row."""
+    row = {"step": step + 1, "epoch": data.epochs_done(), "lr": opt.scheduler.get_last_lr()[0],
+           "tokens": 0}
+    losses = {"task": [], "align": []}
+    for j in range(config.accumulation):
+        kind = micro_kind(config, step * config.accumulation + j)
+        batch = data.next_batch(kind, opt.device)
+        with opt.autocast():
+            loss = (task_loss(model, **batch) if kind == "task" else
+                    align_loss(model, batch, layer, config))
+        opt.scaler.scale(loss / config.accumulation).backward()
+        losses[kind].append(loss.item())
+        row["tokens"] += int(batch["attention_mask"].sum())
+    opt.step()
+    for kind, values in losses.items():
+        row[f"{kind}_loss"] = sum(values) / len(values) if values else None
+    return row
+
+
+class _Optimisation:
+    """AdamW over the trainable parameters, the learning-rate schedule with warm-up, mixed
+    precision (autocast, and a gradient scaler for fp16) and gradient clipping."""
+
+    def __init__(self, model, config: TrainConfig, total: int):
+        from transformers import get_scheduler
+
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.max_grad_norm = config.max_grad_norm
+        self.optimizer = torch.optim.AdamW(self.params, lr=config.learning_rate,
+                                           weight_decay=config.weight_decay)
+        self.scheduler = get_scheduler(config.schedule, self.optimizer, num_training_steps=total,
+                                       num_warmup_steps=math.ceil(config.warmup_ratio * total))
+        self.device = model_device(model)
+        self.dtype = autocast_dtype(config.precision, self.device)
+        self.scaler = torch.amp.GradScaler(self.device.type,
+                                           enabled=self.dtype == torch.float16)
+
+    def autocast(self):
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
+    def step(self) -> None:
+        self.scaler.unscale_(self.optimizer)
+        if self.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self.params, self.max_grad_norm)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+
+
+COMPLETE = "complete"  # marker file, written last into a finished output_dir
 HISTORY_COLUMNS = ["step", "epoch", "lr", "task_loss", "align_loss", "tokens",
                    "dev_task_loss", "dev_align_loss"]
 
@@ -160,12 +187,12 @@ HISTORY_COLUMNS = ["step", "epoch", "lr", "task_loss", "align_loss", "tokens",
 @dataclass
 class _RunState:
     """What the loop carries from update to update (saved in every checkpoint)."""
-    step: int
-    history: list
-    best_step: int | None
-    best_loss: float | None
-    bad_evals: int
-    stopped: bool
+    step: int = 0
+    history: list = field(default_factory=list)
+    best_step: int | None = None
+    best_loss: float | None = None
+    bad_evals: int = 0
+    stopped: bool = False
 
     def observe(self, loss: float, patience: int | None) -> bool:
         """Record a dev loss; True when it is the best so far (MidAlign App. D.1: stop after
@@ -185,7 +212,7 @@ def micro_kind(config: TrainConfig, m: int) -> str:
     return "align" if m % (config.task_per_align + 1) == config.task_per_align else "task"
 
 
-def total_updates(config: TrainConfig, data: "_Data") -> int:
+def total_updates(config: TrainConfig, data: TrainData) -> int:
     """``max_steps``, else the updates that make ``max_epochs`` passes over the task data
     (over the pairs in align mode; the last incomplete batch of an epoch is dropped)."""
     if config.max_steps is not None:
@@ -237,7 +264,7 @@ def align_loss(model, batch: dict, layer: int, config: TrainConfig) -> torch.Ten
 
 
 @torch.no_grad()
-def dev_losses(model, data: "_Data", layer, config: TrainConfig) -> dict:
+def dev_losses(model, data: TrainData, layer, config: TrainConfig) -> dict:
     """Dev task loss (mean over all labelled tokens) and dev alignment loss (mean over
     consecutive batches of ``pair_batch_size`` dev pairs), in eval mode."""
     model.eval()
@@ -262,7 +289,7 @@ def dev_losses(model, data: "_Data", layer, config: TrainConfig) -> dict:
     return out
 
 
-def dev_metric(row: dict, config: TrainConfig, data: "_Data") -> float:
+def dev_metric(row: dict, config: TrainConfig) -> float:
     """The dev loss that early stopping watches (``config.dev_loss``)."""
     choice = config.dev_loss
     if choice == "auto":
@@ -273,66 +300,15 @@ def dev_metric(row: dict, config: TrainConfig, data: "_Data") -> float:
     return row[f"dev_{choice}_loss"]
 
 
-class _Data:
-    """Checked, tokenised training data and its two shuffled streams."""
-
-    def __init__(self, config, tokenizer, task_data, dev_task_data, pairs, dev_pairs):
-        needs_task, needs_pairs = config.mode in ("task", "joint"), config.mode in ("align", "joint")
-        if needs_task and not task_data:
-            raise ValueError(f"mode {config.mode!r} needs task_data")
-        if needs_pairs and not pairs:
-            raise ValueError(f"mode {config.mode!r} needs pairs")
-        if config.dev_loss in ("task", "sum") and not (needs_task and dev_task_data):
-            raise ValueError(f"dev_loss={config.dev_loss!r} needs dev_task_data and a mode "
-                             f"with the task loss (mode is {config.mode!r})")
-        if config.dev_loss in ("align", "sum") and not (needs_pairs and dev_pairs):
-            raise ValueError(f"dev_loss={config.dev_loss!r} needs dev_pairs and a mode with "
-                             f"the alignment loss (mode is {config.mode!r})")
-        self.pad_id = tokenizer.pad_token_id
-        self.task = check_task_data(task_data) if needs_task else None
-        self.dev_task = check_task_data(dev_task_data, "dev_task_data") \
-            if needs_task and dev_task_data else None
-        pair_list = as_pairs(pairs) if needs_pairs else None
-        self.digest = data_digest(self.task, pair_list)
-        self.pairs = PairTokens.encode(tokenizer, pair_list, config.max_length) \
-            if needs_pairs else None
-        if needs_pairs and dev_pairs:
-            dev_list = as_pairs(dev_pairs, "dev_pairs")
-            if len(dev_list) < 2:
-                raise ValueError("dev_pairs needs at least 2 pairs")
-            self.dev_pairs = PairTokens.encode(tokenizer, dev_list, config.max_length)
-        else:
-            self.dev_pairs = None
-        self.has_dev = self.dev_task is not None or self.dev_pairs is not None
-        self.streams = {}
-        if self.task is not None:
-            self.streams["task"] = Stream(len(self.task), config.micro_batch_size,
-                                          config.seed, "task")
-        if self.pairs is not None:
-            self.streams["align"] = Stream(len(self.pairs), config.pair_batch_size,
-                                           config.seed, "pairs")
-
-    def next_batch(self, kind: str, device) -> dict:
-        idx = self.streams[kind].next()
-        if kind == "task":
-            return task_batch([self.task[i] for i in idx], self.pad_id, device)
-        return pair_batch(self.pairs, idx, self.pad_id, device)
-
-    def epochs_done(self) -> float:
-        stream = self.streams.get("task") or self.streams["align"]
-        return stream.epoch + stream.pos / (stream.batches_per_epoch * stream.batch)
-
-    def positions(self) -> dict:
-        return {kind: s.state() for kind, s in self.streams.items()}
-
-    def load_positions(self, positions: dict) -> None:
-        for kind, state in positions.items():
-            self.streams[kind].load(state)
-
-
-def _write_outputs(model, config: TrainConfig, history: pd.DataFrame, output_dir: Path):
+def _write_outputs(model, config: TrainConfig, history: pd.DataFrame, output_dir: Path,
+                   summary: dict) -> None:
+    """The adapter (peft format), its config, the history and a summary, then the
+    :data:`COMPLETE` marker, last: a folder without it is an unfinished run."""
     output_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(output_dir, save_embedding_layers=False)  # LoRA weights only
     config.to_json(output_dir / "train_config.json")
     history.to_csv(output_dir / "history.csv", index=False)
     history.to_json(output_dir / "history.json", orient="records", indent=1)
+    (output_dir / "train_result.json").write_text(json.dumps(summary, indent=2) + "\n",
+                                                  encoding="utf-8")
+    (output_dir / COMPLETE).touch()
