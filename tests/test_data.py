@@ -323,3 +323,35 @@ def test_tatoeba_hub_uses_laser_names(monkeypatch):
     monkeypatch.setattr(datasets, "load_dataset", fake)
     assert load_parallel("tatoeba", ["zh", "en"]) == {"zh": ["你好。"], "en": ["Hello."]}
     assert fake.calls == [("mteb/tatoeba-bitext-mining", "cmn-eng", "test")]
+
+
+def test_load_bitexts_pairs_each_tatoeba_language_with_its_own_english(shared_data):
+    from xlnb.data import load_bitexts
+
+    root = shared_data / "tatoeba"
+    got = load_bitexts("tatoeba", ["de", "fr", "en"], n=20, path=root)
+    assert list(got) == ["de", "fr"]
+    for lang, xxx in (("de", "deu"), ("fr", "fra")):
+        english = (root / f"tatoeba.{xxx}-eng.eng").read_text(encoding="utf-8").split("\n")[:20]
+        other = (root / f"tatoeba.{xxx}-eng.{xxx}").read_text(encoding="utf-8").split("\n")[:20]
+        assert got[lang] == {"en": english, lang: other}
+    assert got["de"]["en"] != got["fr"]["en"]  # the English sides differ per language
+    with pytest.raises(ValueError, match="load_bitexts"):
+        load_parallel("tatoeba", ["de", "fr", "en"], path=root)
+    with pytest.raises(ValueError, match="English"):
+        load_bitexts("tatoeba", ["de", "fr", "en"], pivot="de", n=5, path=root)
+    with pytest.raises(ValueError, match="give n"):
+        load_bitexts("tatoeba", ["de", "cy", "en"], path=root)
+
+
+def test_load_bitexts_of_multiway_data_share_the_pivot():
+    from xlnb.data import load_bitexts
+
+    texts = load_parallel("micro", ["en", "de", "zh"], n=7)
+    got = load_bitexts("micro", ["en", "de", "zh"], n=7)
+    assert got == {"de": {"en": texts["en"], "de": texts["de"]},
+                   "zh": {"en": texts["en"], "zh": texts["zh"]}}
+    got = load_bitexts("micro", ["en", "de", "zh"], pivot="de", n=7)
+    assert list(got) == ["en", "zh"] and got["zh"]["de"] == texts["de"]
+    with pytest.raises(ValueError, match="pivot"):
+        load_bitexts("micro", ["de", "zh"], pivot="en")

@@ -15,6 +15,8 @@ def test_pair_group_rules_by_hand():
     assert pair_groups(langs, {"low": ["sw"]}, rule="src")["low"] == {("sw", "en"), ("sw", "de")}
     assert pair_groups(langs, {"g": ["sw", "de"]}, rule="both")["g"] == {("sw", "de"), ("de", "sw")}
     assert len(pair_groups(langs, {"all": langs})["all"]) == 6
+    # the default is the notebooks' rule: the query (source) language decides
+    assert pair_groups(langs, {"low": ["sw"]})["low"] == {("sw", "en"), ("sw", "de")}
     with pytest.raises(ValueError, match="'fr'"):
         pair_groups(langs, {"low": ["fr"]})
     with pytest.raises(ValueError, match="rule"):

@@ -137,19 +137,45 @@ def test_alignment_scores_on_a_tiny_model_match_a_direct_computation():
     from xlnb.reps import neuron_states, sentence_reps
 
     model, tok = load_model("tiny-llama")
-    texts = load_parallel("micro", ["en", "de", "zh"], n=10)
+    texts = load_parallel("micro", ["en", "de"], n=10)
+    # a random tiny model aligns hardly any real translation (scores near 0, where a wrong
+    # layer or pooling would still match); English with its words reversed shares the tokens
+    # and gives scores strictly between 0 and 1 that differ from layer to layer
+    texts["zh"] = [" ".join(s.split()[::-1]) for s in texts["en"]]
     table = alignment_scores(model, tok, texts, methods=["mexa", "nasca"],
                              poolings=["weighted", "last"], baselines=["anc"])
     assert len(table) == 2 * (2 * 2 + 1)
     got = table.set_index(["lang", "method", "pooling"]).value
+    expected = []
     for lang in ("de", "zh"):
         nas = [neuron_states(model, tok, texts[x], kind="nas", pooling="last") for x in ("en", lang)]
         hid = [sentence_reps(model, tok, texts[x], pooling="weighted") for x in ("en", lang)]
         # NAS: the 4 blocks; hidden: block outputs 1..4, the embedding output left out
-        assert got[(lang, "nasca", "last")] == pytest.approx(
-            np.mean([mutual_nn_loop(nas[0][i], nas[1][i]) for i in range(4)]))
-        assert got[(lang, "mexa", "weighted")] == pytest.approx(
-            np.mean([mutual_nn_loop(hid[0][i], hid[1][i]) for i in range(1, 5)]), abs=1e-9)
+        want_nas = np.mean([mutual_nn_loop(nas[0][i], nas[1][i]) for i in range(4)])
+        want_mexa = np.mean([mutual_nn_loop(hid[0][i], hid[1][i]) for i in range(1, 5)])
+        with_embeddings = np.mean([mutual_nn_loop(hid[0][i], hid[1][i]) for i in range(0, 4)])
+        assert got[(lang, "nasca", "last")] == pytest.approx(want_nas)
+        assert got[(lang, "mexa", "weighted")] == pytest.approx(want_mexa, abs=1e-9)
+        expected += [want_nas, want_mexa]
+        if lang == "zh":  # the inputs can tell the block range apart
+            assert want_mexa != pytest.approx(with_embeddings, abs=1e-9)
+    # non-trivial inputs: some scores strictly inside (0, 1), not all equal
+    assert any(0 < v < 1 for v in expected) and len(set(np.round(expected, 9))) > 1
+    assert got[("zh", "mexa", "weighted")] > got[("de", "mexa", "weighted")]
+
+
+@pytest.mark.slow
+def test_alignment_scores_take_bitexts_like_multiway_texts():
+    from xlnb.data import load_bitexts, load_parallel
+    from xlnb.models import load_model
+
+    model, tok = load_model("tiny-llama")
+    texts = load_parallel("micro", ["en", "de", "fr"], n=8)
+    bitexts = load_bitexts("micro", ["en", "de", "fr"], n=8)
+    kw = dict(methods=["nasca"], poolings=["weighted"], baselines=["cka"])
+    multi = alignment_scores(model, tok, texts, **kw)
+    pairs = alignment_scores(model, tok, bitexts, **kw)
+    pd.testing.assert_frame_equal(multi, pairs)
 
 
 @pytest.mark.slow

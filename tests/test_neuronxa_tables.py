@@ -6,7 +6,8 @@ import torch
 
 from xlnb.metrics import pivot_hits
 from xlnb.neuronxa.tables import (bitext_pivot_hits, bootstrap_groups, choose_layers,
-                                  head_long_tail, max_over_layers, pair_group_summary,
+                                  head_long_tail, layer_accuracy, max_over_layers,
+                                  pair_group_summary,
                                   resource_pair_groups, retrieval_summary, selection_split)
 
 
@@ -206,3 +207,50 @@ def test_pair_group_summary_by_hand():
     assert row.ci_low < 0.25 < row.ci_high
     with pytest.raises(ValueError, match="'sw'"):
         pair_group_summary(pairs, hits, {"x": [("en", "sw")]})
+
+
+def test_bidirectional_retrieval_is_eq4_per_layer():
+    # NeuronXA eq. 4 (c_ii strictly above the rest of row i and column i) is bidirectional
+    # nearest-neighbour retrieval: Table 1's En⇔xx per layer equals Fig. 2's NASCA per layer
+    from xlnb.neuronxa.layers import layer_table, pair_layer_hits
+
+    reps = _reps(layers=3, n=30)
+    langs, hits = pivot_hits(reps, "en", margin="cosine")
+    table1 = layer_accuracy(langs, hits, {"all": langs})
+    table1 = table1[table1.direction == "bidirectional"].set_index(["lang", "layer"]).accuracy
+    pairs = [("en", lang) for lang in langs]
+    fig2 = layer_table(pairs, pair_layer_hits(reps, pairs)).set_index(["tgt", "layer"]).score
+    assert sorted(table1.index) == sorted(fig2.index)
+    for key, value in fig2.items():
+        assert table1[key] == pytest.approx(value)
+    assert ((fig2 > 0) & (fig2 < 1)).any() and fig2.nunique() > 2  # not a trivial 0 / 1
+
+
+@pytest.mark.slow
+def test_table1_nas_per_layer_equals_fig2_nasca_on_a_model():
+    from xlnb.data import load_parallel
+    from xlnb.layerwise import language_reps
+    from xlnb.models import load_model
+    from xlnb.neuronxa.layers import layer_table, pair_layer_hits
+    from xlnb.neuronxa.tables import table1_runs
+
+    model, tok = load_model("tiny-llama")
+    texts = load_parallel("micro", ["en", "de"], n=12)
+    # English with its words reversed: a random model aligns it partly, so the scores are
+    # neither all 0 nor all 1
+    texts["fr"] = [" ".join(s.split()[::-1]) for s in texts["en"]]
+    bitexts = {lang: {"en": texts["en"], lang: texts[lang]} for lang in ("de", "fr")}
+    groups = head_long_tail(["en", "de", "fr"], "en")
+    _, per_layer = table1_runs(model, tok, bitexts, "en", groups, layers_pooled=["mean"],
+                               pooling="weighted", n_boot=20)
+    nas = per_layer[(per_layer.representation == "NAS")
+                    & (per_layer.direction == "bidirectional")]
+    pairs = [("en", "de"), ("en", "fr")]
+    reps = language_reps(model, tok, texts, kind="nas", pooling="weighted")
+    fig2 = layer_table(pairs, pair_layer_hits(reps, pairs))
+    # the same block numbers 1..4 label both tables
+    assert sorted(set(nas.layer)) == sorted(set(fig2.layer)) == [1, 2, 3, 4]
+    got = nas.set_index(["lang", "layer"]).accuracy
+    for row in fig2.itertuples():
+        assert got[(row.tgt, row.layer)] == pytest.approx(row.score)
+    assert ((fig2.score > 0) & (fig2.score < 1)).any()
