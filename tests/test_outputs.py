@@ -47,6 +47,17 @@ def test_save_figure_png_has_dpi_150(root):
     assert width == 300
 
 
+def test_outputs_get_the_usual_file_mode_not_mkstemps_private_one(root):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = outputs.save_table(pd.DataFrame({"a": [1]}), "t", profile="smoke")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
 def test_save_table_writes_csv_without_index(root):
     df = pd.DataFrame({"lang": ["de", "zh"], "acc": [0.5, 0.25]}, index=[7, 8])
     path = outputs.save_table(df, "table1", profile="paper")

@@ -44,6 +44,13 @@ def _log_output(path: Path) -> None:
             fh.write(f"{path}\n")
 
 
+def _file_mode() -> int:
+    """The mode a file created with ``open`` gets: 0666 less the process umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: Path, write: Callable[[str], None], *, log: bool = True) -> Path:
     """Call ``write(tmp_path)`` on a temp file beside ``path``, then rename it into place.
 
@@ -55,6 +62,7 @@ def atomic_write(path: Path, write: Callable[[str], None], *, log: bool = True) 
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, _file_mode())  # mkstemp's 0600 would make outputs private
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
