@@ -211,3 +211,24 @@ def test_malformed_task_example_is_named(pairs, tmp_path):
     with pytest.raises(ValueError, match=r"task_data\[5\] has no labelled token"):
         train(model, tokenizer, TrainConfig(mode="task", micro_batch_size=4),
               task_data=task, output_dir=tmp_path)
+
+
+def test_precision_auto(monkeypatch):
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert trainer.autocast_dtype("auto", cpu) is None
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)  # a T4
+    assert trainer.autocast_dtype("auto", cuda) == torch.float16
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert trainer.autocast_dtype("auto", cuda) == torch.bfloat16
+    assert trainer.autocast_dtype("fp32", cuda) is None
+
+
+def test_bf16_autocast_step_on_cpu(pairs, tmp_path):
+    model, tokenizer = load_model("tiny-llama", device="cpu")
+    config = TrainConfig(mode="joint", precision="bf16", micro_batch_size=4, pair_batch_size=4,
+                         accumulation=2, max_steps=2)
+    result = train(model, tokenizer, config, task_data=task_examples(tokenizer, pairs[:8]),
+                   pairs=pairs[8:16], output_dir=tmp_path)
+    assert result.history[["task_loss", "align_loss"]].notna().all().all()
+    assert all(p.dtype == torch.float32 for n, p in result.model.named_parameters()
+               if "lora_" in n)

@@ -29,7 +29,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from xlnb.arch import model_device
+from xlnb.arch import model_device, n_blocks
 from xlnb.progress import progress
 from xlnb.train import checkpoint
 from xlnb.train.batches import TrainData, pair_batch, task_batch
@@ -58,6 +58,7 @@ class TrainResult:
 def train(model, tokenizer, config: TrainConfig, *, task_data=None, dev_task_data=None,
           pairs=None, dev_pairs=None, output_dir) -> TrainResult:
     """Train a LoRA adapter on ``model`` (a base model; 4-bit for QLoRA) and save it.
+    peft injects the adapter into ``model`` in place; the result holds the peft wrapper.
 
     task_data / dev_task_data: ``encode_example`` dicts (modes task, joint); pairs /
     dev_pairs: ``Pair`` objects or ``(text, english)`` tuples (modes align, joint).
@@ -73,7 +74,7 @@ def train(model, tokenizer, config: TrainConfig, *, task_data=None, dev_task_dat
     output_dir = Path(output_dir)
     ckpt_dir = Path(config.checkpoint_dir or output_dir / "checkpoints")
     identity = {"config": config.result_dict(), "data": data.digest,
-                "model": str(getattr(model, "name_or_path", type(model).__name__))}
+                "model": model_identity(model)}
     saved = checkpoint.latest(ckpt_dir)
     if saved is not None:
         checkpoint.check_same_run(saved, identity)
@@ -205,6 +206,15 @@ class _RunState:
         return False
 
 
+def model_identity(model) -> str:
+    """Name (the last part of its path, so a moved cache folder still matches), type and
+    shape of the model a checkpoint belongs to."""
+    name = Path(str(getattr(model, "name_or_path", "") or type(model).__name__)).name
+    config = model.config
+    return (f"{name} ({config.model_type}, {n_blocks(model)} blocks, "
+            f"d={config.hidden_size}, vocab={config.vocab_size})")
+
+
 def micro_kind(config: TrainConfig, m: int) -> str:
     """``task`` or ``align`` for micro-batch ``m`` of the run (see the module docstring)."""
     if config.mode != "joint":
@@ -278,12 +288,13 @@ def dev_losses(model, data: TrainData, layer, config: TrainConfig) -> dict:
             n = int((batch["labels"][:, 1:] != -100).sum())
             total, count = total + task_loss(model, **batch).item() * n, count + n
         out["dev_task_loss"] = total / count
-    if data.dev_pairs is not None:
+    if data.dev_pairs is not None:  # full batches only (all pairs when fewer than one)
         size, n = config.pair_batch_size, len(data.dev_pairs)
-        starts = range(0, max(n - size, 0) + 1, size) if n >= size else [0]
-        values = [align_loss(model, pair_batch(data.dev_pairs, list(range(s, min(s + size, n))),
-                                               data.pad_id, device), layer, config).item()
-                  for s in starts]
+        values = []
+        for start in range(0, n - size + 1, size) if n >= size else [0]:
+            batch = pair_batch(data.dev_pairs, list(range(start, min(start + size, n))),
+                               data.pad_id, device)
+            values.append(align_loss(model, batch, layer, config).item())
         out["dev_align_loss"] = sum(values) / len(values)
     model.train()
     return out
