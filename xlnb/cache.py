@@ -1,25 +1,32 @@
 """On-disk cache of representations: safetensors (no pickle), atomic writes, verified reads.
 
 A tensor is stored under ``<cache_dir>/reps/<key>.safetensors`` where ``key`` hashes
-everything the tensor depends on (model fingerprint, sentences, pooling, kind, layers,
-:data:`CODE_VERSION`). The file carries a checksum of its tensor bytes in its metadata: a
+everything the tensor depends on: the model with its adapters (:func:`model_fingerprint`),
+the tokenizer (:func:`tokenizer_fingerprint`), the sentences, pooling, kind, layers, the
+source code of the modules that compute the values (:func:`code_digest`) and the torch and
+transformers versions. The file carries a checksum of its tensor bytes in its metadata: a
 truncated, corrupt or foreign file is detected on read, deleted and recomputed.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
+import importlib.util
 import json
 import os
 import struct
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Callable
 
 import torch
 
-# Bump when a change to the extraction code changes the numbers it produces.
-CODE_VERSION = "1"
+# The modules whose code computes cached values: any change to their code (not to their
+# comments, docstrings or layout) gives new cache keys.
+VALUE_MODULES = ("xlnb.hooks", "xlnb.reps", "xlnb.pooling", "xlnb.arch")
 
 
 def cache_dir() -> Path:
@@ -29,9 +36,43 @@ def cache_dir() -> Path:
     return root
 
 
+def _module_source(name: str) -> str:
+    """The source text of module ``name`` (read from its file, not imported)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.origin:
+        raise LookupError(f"cannot find the source of module {name!r}")
+    return Path(spec.origin).read_text(encoding="utf-8")
+
+
+def _code_only(source: str) -> str:
+    """The syntax tree of ``source`` without docstrings: comments and layout drop out."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
+@functools.lru_cache(maxsize=None)
+def code_digest(modules: tuple[str, ...] = VALUE_MODULES) -> str:
+    """Hash of the code of ``modules`` (:data:`VALUE_MODULES`), read once per process so it
+    describes the code that was imported."""
+    h = hashlib.sha256()
+    for name in modules:
+        h.update(name.encode() + b"\x00" + _code_only(_module_source(name)).encode())
+    return h.hexdigest()[:32]
+
+
 def cache_key(**parts) -> str:
-    """A stable hash of JSON-serialisable ``parts`` plus :data:`CODE_VERSION`."""
-    blob = json.dumps({**parts, "code_version": CODE_VERSION}, sort_keys=True, default=str)
+    """A stable hash of JSON-serialisable ``parts`` plus :func:`code_digest` and the torch
+    and transformers versions."""
+    import transformers
+
+    blob = json.dumps({**parts, "code": code_digest(), "torch": torch.__version__,
+                       "transformers": transformers.__version__}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
@@ -45,18 +86,76 @@ def text_digest(sentences) -> str:
 
 
 def model_fingerprint(model) -> str:
-    """Name, config and a cheap sample of every weight tensor: two fine-tuned copies of one
-    base model get different fingerprints without hashing gigabytes."""
+    """Name, config, dtypes and a strided sample of every weight tensor (two fine-tuned
+    copies of one base model differ without hashing gigabytes), plus, for a PEFT model, its
+    adapter configs, which adapters are active and every adapter weight in full (LoRA
+    matrices, prompt-tuning embeddings: small)."""
     h = hashlib.sha256()
     h.update(str(getattr(model, "name_or_path", "")).encode())
     config = getattr(model, "config", None)
-    h.update((config.to_json_string() if config is not None else "").encode())
+    h.update((config.to_json_string() if hasattr(config, "to_json_string") else "").encode())
     with torch.no_grad():
         for name, param in model.named_parameters():
-            flat = param.detach().reshape(-1)[:4096].float()
-            h.update(name.encode())
-            h.update(f"{flat.sum().item():.6e}{flat.abs().sum().item():.6e}".encode())
+            flat = param.detach().reshape(-1)
+            sample = flat[::max(1, flat.numel() // 4096)].float()
+            h.update(f"{name}{param.dtype}{tuple(param.shape)}".encode())
+            h.update(f"{sample.sum().item():.6e}{sample.abs().sum().item():.6e}".encode())
+    h.update(_adapter_digest(model).encode())
     return h.hexdigest()[:32]
+
+
+def _adapter_digest(model) -> str:
+    """PEFT adapter configs, active / disabled / merged state and weights; "" without."""
+    if not hasattr(model, "peft_config"):
+        return ""
+    from peft import get_peft_model_state_dict
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    h = hashlib.sha256()
+    configs = {name: cfg.to_dict() for name, cfg in sorted(model.peft_config.items())}
+    h.update(json.dumps(configs, sort_keys=True, default=str).encode())
+    h.update(str(getattr(model, "active_adapters", getattr(model, "active_adapter", ""))).encode())
+    for name, module in model.named_modules():
+        if isinstance(module, BaseTunerLayer):
+            h.update(f"{name}{module.disable_adapters}{module.merged}"
+                     f"{sorted(module.active_adapters)}".encode())
+    for adapter in configs:
+        state = get_peft_model_state_dict(model, adapter_name=adapter,
+                                          save_embedding_layers=False)
+        for key in sorted(state):
+            h.update(key.encode())
+            h.update(state[key].detach().float().contiguous().cpu().numpy().tobytes())
+    return h.hexdigest()
+
+
+# Vocabulary digests by tokenizer object and size (hashing Gemma's 262k entries takes ~1 s).
+_VOCAB_DIGESTS = weakref.WeakKeyDictionary()
+
+
+def _vocab_digest(tokenizer) -> str:
+    size = len(tokenizer)
+    known = _VOCAB_DIGESTS.get(tokenizer)
+    if known is None or known[0] != size:
+        tokens = tokenizer.convert_ids_to_tokens(list(range(size)))
+        known = (size, hashlib.sha256("\x00".join(map(str, tokens)).encode()).hexdigest())
+        _VOCAB_DIGESTS[tokenizer] = known
+    return known[1]
+
+
+def tokenizer_fingerprint(tokenizer) -> str:
+    """Class, vocabulary size, a digest of the vocabulary (id order), special tokens, chat
+    template and padding side, and the ids of a probe sentence (catches normalisation and
+    BOS/EOS handling)."""
+    parts = dict(cls=type(tokenizer).__name__, size=len(tokenizer),
+                 vocab=_vocab_digest(tokenizer),
+                 special=[(t, tokenizer.convert_tokens_to_ids(t))
+                          for t in tokenizer.all_special_tokens],
+                 special_map=tokenizer.special_tokens_map,
+                 chat_template=getattr(tokenizer, "chat_template", None),
+                 padding_side=tokenizer.padding_side,
+                 probe=tokenizer("Ünïcode probe: 猫 42.")["input_ids"])
+    blob = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
 STORE_DTYPES = ("float16", "float32")
