@@ -4,7 +4,9 @@
 
 Prints, for one model on the first N FLORES-200 English devtest sentences (the shipped micro
 set, repeated, when ../shared/data is absent), side by side:
-- ``sentence_reps`` with all layers, disk cache off;
+- ``sentence_reps`` with all layers (the top with the final norm, as ``hidden_states[-1]``),
+  disk cache off; it runs the top-level CausalLM (so adapters and soft prompts would apply)
+  and stops after the final norm, before the LM head;
 - the floor: the bare decoder stack (no LM head, no hidden-state outputs) over the same
   length-sorted batches -- goal: ratio <= 1.1;
 - the naive way: one sentence at a time through the CausalLM with

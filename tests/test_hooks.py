@@ -69,6 +69,11 @@ def test_resolve_rejects_with_value_and_range():
     for bad in (True, 2.0, None):
         with pytest.raises(TypeError, match="layer must be"):
             resolve_layer(stub(18), bad)
+    for bad in ("top", 3):
+        with pytest.raises(TypeError, match="list of layers"):
+            capture_residual(stub(18), bad, lambda h: h).__enter__()
+    with pytest.raises(ValueError, match="empty"):
+        capture_residual(stub(18), [], lambda h: h).__enter__()
 
 
 @pytest.mark.parametrize("final_norm", [True, False])

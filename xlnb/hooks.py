@@ -97,6 +97,16 @@ def resolve_block(model, block) -> int:
     return _resolve(model, block, 1, "block number")
 
 
+def _resolve_all(model, values, resolve) -> list[int]:
+    """Sorted distinct numbers of a list of ints / placement names."""
+    if isinstance(values, (str, bytes, int)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"expected a list of layers, got {values!r}")
+    numbers = sorted({resolve(model, v) for v in values})
+    if not numbers:
+        raise ValueError("the list of layers is empty")
+    return numbers
+
+
 def _residual_point(model, index: int, final_norm: bool):
     """(module, "pre" | "post") whose input / output is representation index ``index``."""
     blocks = blocks_of(model)
@@ -153,9 +163,7 @@ def capture_residual(model, layers, reduce: Callable[[torch.Tensor], torch.Tenso
         when False, the raw output of the last block (MidAlign's reference code).
     stop: raise :class:`StopForward` after the deepest index (run with :func:`run_model`).
     """
-    indices = sorted({resolve_layer(model, i) for i in layers})
-    if not indices:
-        raise ValueError("layers is empty")
+    indices = _resolve_all(model, layers, resolve_layer)
     captured: dict[int, torch.Tensor] = {}
 
     def make(index: int):
@@ -208,9 +216,7 @@ def capture_ffn_activations(model, blocks, reduce: Callable[[torch.Tensor], torc
     (NeuronXA §2.2). Yields dict block -> tensor. The hook sits on ``gate_proj`` and applies
     the block's own ``act_fn``, so it works whether or not the model shares one activation
     module across blocks. stop: end the forward pass after the deepest block."""
-    numbers = sorted({resolve_block(model, b) for b in blocks})
-    if not numbers:
-        raise ValueError("blocks is empty")
+    numbers = _resolve_all(model, blocks, resolve_block)
     parts = {b: gated_mlp(model, b) for b in numbers}  # validates before any forward
     captured: dict[int, torch.Tensor] = {}
 
