@@ -65,8 +65,22 @@ def test_any_code_any_case(code):
 
 def test_every_code_of_every_language_round_trips():
     for lang in LANGUAGES:
-        for code in (lang.iso1, lang.flores, lang.iso3, lang.name, lang.flores.split("_")[0]):
+        second_script = lang.iso1 == lang.flores  # "ace_Arab": "ace" is "ace_Latn"
+        part = [] if second_script else [lang.flores.split("_")[0]]
+        for code in (lang.iso1, lang.flores, lang.iso3, lang.name, *part):
             assert get_language(code) is lang, code
+    assert get_language("ace").flores == "ace_Latn"
+    assert get_language("ace_Arab").flores == "ace_Arab"
+    assert get_language("zho").flores == "zho_Hans"
+
+
+def test_registry_covers_flores200():
+    # FLORES-200 has 204 varieties: App. A's 68 head + 135 long-tail + English
+    assert len(LANGUAGES) == 204
+    flores = {lang.flores for lang in LANGUAGES}
+    for code in ("eng_Latn", "zho_Hant", "arb_Latn", "min_Arab", "nob_Latn", "gla_Latn",
+                 "uzn_Latn", "sat_Olck", "taq_Tfng"):
+        assert code in flores, code
 
 
 def test_registry_is_consistent():
@@ -75,8 +89,8 @@ def test_registry_is_consistent():
     assert len({lang.iso3 for lang in LANGUAGES}) == len(LANGUAGES)
     for lang in LANGUAGES:
         assert lang.script == lang.flores.split("_")[1]
-        assert lang.resource in ("high", "low")
-        assert len(lang.iso3) == 3
+        assert lang.resource in ("high", "low", None)
+        assert len(lang.iso3) == 3 or lang.iso3 == lang.flores
 
 
 def test_language_is_frozen():
@@ -109,8 +123,14 @@ def test_resource_levels():
     low = languages("low")
     high = languages("high")
     assert low and high
-    assert len(low) + len(high) == len(languages()) == len(LANGUAGES)
+    unknown = [lang for lang in LANGUAGES if lang.resource is None]
+    assert len(low) + len(high) + len(unknown) == len(languages()) == len(LANGUAGES)
     assert all(lang.resource == "low" for lang in low)
+    # a level the registry has not transcribed is an error, not a guess
+    with pytest.raises(ValueError, match="Acehnese"):
+        resource_level("ace")
+    with pytest.raises(ValueError, match="explicitly"):
+        low_resource(["en", "ace"])
     with pytest.raises(ValueError, match="resource"):
         languages("medium")
 

@@ -46,6 +46,128 @@ def test_smoke_run(project, ref):
     assert result.outputs, "the notebook saved nothing through xlnb.outputs"
     for out in result.outputs:
         assert (project / out).stat().st_size > 0
+    if ref in CONTENT_CHECKS:  # what the notebook promises, from the smoke params
+        results = project / "results" / "smoke"
+        stem = ref.replace("/", "_")
+        heads = pd.read_csv(results / f"{stem}_headlines.csv")
+        assert list(heads.columns) == ["notebook", "quantity", "paper", "ours", "model", "data"]
+        assert len(heads) >= 1 and heads.quantity.notna().all() and heads.ours.notna().all()
+        CONTENT_CHECKS[ref](lambda suffix="": pd.read_csv(results / f"{stem}{suffix}.csv"))
+
+
+def _interval_ok(df, value="value"):
+    assert (df.ci_low <= df[value] + 1e-12).all() and (df[value] <= df.ci_high + 1e-12).all()
+
+
+def _in_unit(series):
+    assert series.between(0, 1).all(), series.describe()
+
+
+def _check_fig1a(read):
+    curves, pairs = read(), read("_pairs")
+    # tiny-llama: 4 blocks -> representation indices 0..4; 6 languages -> 30 ordered pairs
+    assert sorted(pairs.layer.unique()) == [0, 1, 2, 3, 4] and len(pairs) == 5 * 30
+    assert set(curves.group) == {"all pairs", "high-resource"}  # all six are NLLB high
+    _in_unit(curves.value)
+    _interval_ok(curves)
+
+
+def _check_tab1(read):
+    table, layers = read(), read("_per_layer")
+    # 2 layer poolings x 2 BOS variants x 2 representations x 3 directions x 2 groups
+    assert len(table) == 48
+    assert set(table.layers_pooled) == {"max_vector", "best_layer"}
+    assert set(table.group) == {"head", "long-tail"} and set(table.bos) == {"kept", "excluded"}
+    _in_unit(table.value)
+    _interval_ok(table)
+    # best_layer scores only the sentences it did not choose the layer on (24 - 6)
+    assert (table[table.layers_pooled == "best_layer"].n_scored == 18).all()
+    assert (table[table.layers_pooled == "max_vector"].n_scored == 24).all()
+    # head = NLLB high (de ru zh), long-tail = cy hy; blocks 1..4 for both representations
+    assert set(layers[layers.group == "long-tail"].lang) == {"cy", "hy"}
+    for _, part in layers.groupby("representation"):
+        assert sorted(part.layer.unique()) == [1, 2, 3, 4]
+    assert len(layers) == 5 * 3 * 4 * 2 * 2
+
+
+def _check_fig1_tsne(read):
+    table, points = read(), read("_points")
+    assert len(table) == 4 and set(table.metric) == {"mutual_nn_score", "pair_neighbour_rate_2d"}
+    assert (table.layer == 2).all()  # the middle of tiny-llama's blocks 1..4
+    _in_unit(table.value)
+    assert len(points) == 2 * 2 * 30 and set(points.lang) == {"zh", "en"}
+
+
+def _check_fig2(read):
+    table, means = read(), read("_layer_mean")
+    assert sorted(table.layer.unique()) == [1, 2, 3, 4] and len(table) == 5 * 4
+    assert set(table.lang) == {"de", "ru", "zh", "cy", "hy"} and (table.pivot == "en").all()
+    _in_unit(table.value)
+    assert len(means) == 5
+    _interval_ok(means)
+    # the layer mean is the mean of the per-layer scores
+    by_hand = table.groupby("lang").value.mean()
+    assert means.set_index("lang").value.to_dict() == pytest.approx(by_hand.to_dict())
+
+
+def _check_tab2(read):
+    table, pairs = read(), read("_pairs")
+    assert table.set_index("group").n_pairs.to_dict() == {"high→high": 3, "high→low": 6,
+                                                          "low→low": 1}
+    assert len(pairs) == 10
+    _in_unit(pairs.value)
+    _interval_ok(table)
+
+
+def _check_tab4(read):
+    scores = read("_scores")
+    # 3 languages x (3 methods x 2 poolings + 3 baselines)
+    assert len(scores) == 3 * 9 and set(scores.lang) == {"zh", "sw", "es"}
+    methods = scores[scores.method.isin(["mexa", "nasca", "navca"])]
+    _in_unit(methods.value)
+    if SHARED_XNLI.is_dir():  # untuned 0-shot XNLI accuracy is then correlated
+        corr = read()
+        assert set(corr.stat) == {"pearson", "spearman"} and (corr.n_langs == 3).all()
+        assert corr.r.dropna().between(-1, 1).all()
+
+
+def _check_appE(read):
+    observed, langs, controls = read(), read("_languages"), read("_controls")
+    # eq. 5 per layer: 3 languages x blocks 1..4
+    assert len(observed) == 3 * 4 and sorted(observed.layer.unique()) == [1, 2, 3, 4]
+    assert (observed.k == (observed.value * 30).round()).all()
+    _in_unit(observed.p_chance)
+    assert len(langs) == 3 and (langs.n_layers == 4).all()
+    assert len(controls) == 2 + 3
+    assert controls.chance_mean.round(6).isin([round(1 / 59, 6), round(1 / 29, 6)]).all()
+
+
+def _check_clicp_fig1(read):
+    summary, checks = read(), read("_eq2_check")
+    assert summary.sign.tolist() == [1, -1, 0]
+    assert len(checks) == 50 and (checks.rel_diff <= 1e-9).all()
+
+
+def _check_clicp_fig2(read):
+    deviation, by_layer = read(), read("_by_layer")
+    assert sorted(deviation.pair) == ["en-de", "en-zh"] and (deviation.n_sentences == 8).all()
+    _interval_ok(deviation)
+    assert sorted(by_layer.layer.unique()) == [1, 2, 3, 4]
+    assert set(by_layer.metric) >= {"cos_dev", "sentence_cos_translation", "sentence_cos_random"}
+
+
+SHARED_XNLI = ROOT.parent / "shared" / "data" / "xnli"
+CONTENT_CHECKS = {
+    "midalign/fig1a_layer_retrieval": _check_fig1a,
+    "neuronxa/tab1_retrieval_embedding_vs_nas": _check_tab1,
+    "neuronxa/fig1_tsne": _check_fig1_tsne,
+    "neuronxa/fig2_layer_scores": _check_fig2,
+    "neuronxa/tab2_language_pairs": _check_tab2,
+    "neuronxa/tab4_correlations": _check_tab4,
+    "neuronxa/appE_chance": _check_appE,
+    "clicp/fig1_toy_gradient_alignment": _check_clicp_fig1,
+    "clicp/fig2_cosine_deviation": _check_clicp_fig2,
+}
 
 
 def test_unknown_parameter_is_rejected_before_the_kernel_starts(project):
@@ -88,20 +210,62 @@ def test_fig1a_numbers_are_sane(project):
     assert (curves.value <= curves.ci_high + 1e-12).all()
 
 
+LANGUAGE_KEYS = {"low_resource", "pairs", "pivot"}  # and every *languages / *language key
+
+
+def _language_keys(names) -> set[str]:
+    return {n for n in names if n in LANGUAGE_KEYS or n.endswith(("languages", "language"))}
+
+
+def _codes(key, value) -> list[str]:
+    if value is None:
+        return []
+    if key == "pairs":
+        assert all(len(p) == 2 for p in value), value
+        return [code for pair in value for code in pair]
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _defaults(ref) -> dict:
+    from xlnb.params import notebook_parameters
+    from xlnb.paths import notebook_path
+
+    return {k: default for k, (_, default) in notebook_parameters(notebook_path(ref)).items()}
+
+
+def test_every_language_bearing_parameter_is_known():
+    # a code-bearing parameter name nobody listed here would escape the check below
+    for ref in smoke_notebooks():
+        names = set(_defaults(ref))
+        hidden = {n for n in names - _language_keys(names)
+                  if "lang" in n or n in ("low", "head", "pair", "base")}
+        assert not hidden, (ref, hidden)
+
+
 @pytest.mark.parametrize("profile", ["smoke", "demo", "paper"])
 def test_every_params_file_validates_and_names_known_languages(profile):
     # The paper profile cannot run here (no GPU, no hub), so at least its parameters must
     # pass the checks a run makes before the kernel starts, and every language it names
-    # must be in the registry, or a GPU run would fail after loading an 8B model.
+    # must be in the registry and among the languages it loads, or a GPU run would fail
+    # after loading an 8B model.
     from xlnb.data.languages import get_language
     from xlnb.params import load_params
 
     for ref in smoke_notebooks():
-        params = load_params(ref, profile)
-        for key, value in params.items():
-            if key.endswith("languages") and value is not None:
-                for code in value:
-                    get_language(code)
+        if not (ROOT / "params" / profile / f"{ref}.yaml").exists():
+            continue  # test_every_notebook_has_all_three_profiles reports it
+        params = {**_defaults(ref), **load_params(ref, profile)}
+        for key in _language_keys(params):
+            for code in _codes(key, params[key]):
+                get_language(code)  # LookupError names the unknown code
+        loaded = params.get("languages")
+        if loaded is None:
+            continue
+        loaded = {get_language(x).flores for x in loaded}
+        for key in ("pivot", "low_resource", "pairs"):
+            if key in params and params[key] is not None:
+                stray = {get_language(x).flores for x in _codes(key, params[key])} - loaded
+                assert not stray, (ref, profile, key, stray)
 
 
 # -- the Colab setup cell -------------------------------------------------------------------

@@ -24,7 +24,9 @@ Fields
     (NLLB Team, 2024, *Scaling neural machine translation to 200 languages*, Nature; arXiv
     2207.04672): a language is low-resource when fewer than 1M publicly available parallel
     sentences exist for it. MidAlign (footnote 3) uses these levels for its low-resource
-    group. The levels below are transcribed from that table for the FLORES variety listed.
+    group. The levels below are transcribed from that table for the FLORES variety listed;
+    the further FLORES-200 languages of :mod:`xlnb.data.flores_extra` have ``None`` (not
+    transcribed), and asking for their level is an error that says so.
 
 Every lookup (:func:`get_language` and the helpers built on it) accepts any of the codes
 above, the language part of the FLORES code (``"arb"``, ``"zho"``), the English name or a
@@ -37,6 +39,8 @@ import difflib
 from dataclasses import dataclass
 from typing import Iterable
 
+from xlnb.data.flores_extra import FLORES_EXTRA
+
 RESOURCE_LEVELS = ("high", "low")
 
 
@@ -47,7 +51,7 @@ class Language:
     iso3: str
     name: str
     script: str
-    resource: str
+    resource: str | None
 
 
 # (iso1, flores, iso3 as in LASER Tatoeba, English name, NLLB resource level, aliases)
@@ -134,6 +138,9 @@ _TABLE = [
     ("zu", "zul_Latn", "zul", "Zulu", "high", ()),
 ]
 
+_TABLE += [(short, flores, iso3, name, None, aliases)
+           for short, flores, iso3, name, aliases in FLORES_EXTRA]
+
 LANGUAGES: tuple[Language, ...] = tuple(
     Language(iso1, flores, iso3, name, flores.split("_")[1], resource)
     for iso1, flores, iso3, name, resource, _ in _TABLE
@@ -143,8 +150,10 @@ LANGUAGES: tuple[Language, ...] = tuple(
 def _build_index() -> dict[str, Language]:
     index: dict[str, Language] = {}
     for lang, (*_, aliases) in zip(LANGUAGES, _TABLE):
-        keys = {lang.iso1, lang.flores, lang.iso3, lang.flores.split("_")[0], lang.name,
-                *aliases}
+        # a second script of a language (short code = FLORES code) leaves the language
+        # part of its FLORES code to the first
+        part = [] if lang.iso1 == lang.flores else [lang.flores.split("_")[0]]
+        keys = {lang.iso1, lang.flores, lang.iso3, *part, lang.name, *aliases}
         for key in keys:
             key = key.lower()
             other = index.setdefault(key, lang)
@@ -213,8 +222,13 @@ def iso3(code: str | Language) -> str:
 
 
 def resource_level(code: str | Language) -> str:
-    """NLLB resource level of a language, ``"high"`` or ``"low"`` (see module docstring)."""
-    return get_language(code).resource
+    """NLLB resource level of a language, ``"high"`` or ``"low"`` (see module docstring).
+    Raises ``ValueError`` for a language whose level the registry has not transcribed."""
+    lang = get_language(code)
+    if lang.resource is None:
+        raise ValueError(f"the NLLB resource level of {lang.name} ({lang.flores}) is not in "
+                         "the registry: give the low-resource (or head) languages explicitly")
+    return lang.resource
 
 
 def low_resource(codes: Iterable[str]) -> list[str]:
