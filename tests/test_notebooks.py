@@ -101,7 +101,7 @@ def _check_fig1_tsne(read):
 def _check_fig2(read):
     table, means = read(), read("_layer_mean")
     assert sorted(table.layer.unique()) == [1, 2, 3, 4] and len(table) == 5 * 4
-    assert set(table.lang) == {"de", "ru", "zh", "cy", "hy"} and (table.pivot == "en").all()
+    assert set(table.lang) == {"de", "ru", "zh", "cy", "hy"} and (table["pivot"] == "en").all()
     _in_unit(table.value)
     assert len(means) == 5
     _interval_ok(means)
@@ -352,3 +352,53 @@ def test_colab_setup_cell_imports_the_clone_without_a_restart(tmp_path, installe
     assert Path(got["data"]).parent.parent.parent == clone
     expected = [] if installed else [["pip", f'install -q -e "{clone}[demo]"']]
     assert got["calls"] == expected
+
+
+# -- "what we see" quotes the demo's own numbers ----------------------------------------------
+
+DEMO_RESULTS = ROOT / "results" / "demo"
+
+
+def _what_we_see(ref: str) -> str:
+    import nbformat
+
+    cells = nbformat.read(ROOT / "notebooks" / f"{ref}.ipynb", as_version=4).cells
+    text = [c.source for c in cells if c.cell_type == "markdown"][-1]
+    assert text.lstrip().startswith("## What we see"), ref
+    return text
+
+
+def _demo(ref: str, suffix: str = "") -> pd.DataFrame:
+    return pd.read_csv(DEMO_RESULTS / f"{ref.replace('/', '_')}{suffix}.csv")
+
+
+def _pct(x) -> str:
+    return f"{100 * float(x):.1f}"
+
+
+def _pick(df, **where):
+    for key, value in where.items():
+        df = df[df[key] == value]
+    assert len(df) == 1, (where, len(df))
+    return df.iloc[0]
+
+
+# notebook -> [(text quoted in "what we see", function of the demo results giving that text)]
+QUOTED: dict[str, list] = {}
+
+
+@pytest.mark.parametrize("ref", sorted(CONTENT_CHECKS))
+def test_what_we_see_quotes_numbers_a_test_checks(ref):
+    text = _what_we_see(ref)
+    assert ref in QUOTED and QUOTED[ref], f"{ref}: no quoted numbers registered"
+    for quoted, _ in QUOTED[ref]:
+        assert quoted in text, (ref, quoted)
+
+
+@pytest.mark.parametrize("ref", sorted(CONTENT_CHECKS))
+def test_what_we_see_numbers_match_the_demo_results(ref):
+    stem = DEMO_RESULTS / f"{ref.replace('/', '_')}.csv"
+    if not stem.exists():
+        pytest.skip(f"no demo results for {ref} (xlnb run {ref} --profile demo)")
+    for quoted, compute in QUOTED.get(ref, []):
+        assert compute(lambda suffix="": _demo(ref, suffix)) == quoted, (ref, quoted)

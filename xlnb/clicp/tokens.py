@@ -2,7 +2,8 @@
 
 Hook points (via :func:`xlnb.hooks.capture_residual`, identity reduce):
 - ``model.embed_tokens`` -> ``[1, T, d]`` (representation index 0)
-- ``model.layers.{i}``   -> ``[1, T, d]`` (representation index i + 1, block output, no final norm)
+- ``model.layers.{i}``   -> ``[1, T, d]`` (representation index i + 1, the output of block
+  i + 1; the top index n is ``hidden_states[-1]``, the model's final norm applied)
 
 One sentence per forward pass (no padding), the forward stopped after the deepest layer asked
 for; the hooks are removed when the pass ends (``capture_residual``'s ``finally``).
@@ -14,8 +15,8 @@ from typing import Sequence
 
 import torch
 
-from xlnb.arch import decoder_of, model_device, n_blocks
-from xlnb.hooks import capture_residual, run_decoder
+from xlnb.arch import model_device, n_blocks
+from xlnb.hooks import capture_residual, run_model
 from xlnb.progress import progress
 
 __all__ = ["token_states", "corpus_token_states", "check_layers"]
@@ -52,8 +53,8 @@ def token_states(model, tokenizer, sentence: str, layers: Sequence[int] | None =
     """Hidden states of every token of ``sentence`` -> (float32 CPU ``[L, T, d]``, T strings).
 
     layers: representation indices (Hugging Face ``hidden_states`` numbering, 0 =
-    embeddings; the top index is the raw last block output, *without* the final norm);
-    None = all. exclude_special: drop BOS and other special tokens from the returned
+    embeddings, i = output of block i; the top index is ``hidden_states[-1]``, with the
+    model's final norm); None = all. exclude_special: drop BOS and other special tokens from the returned
     positions (they still take part in the forward pass, so the other states are unchanged).
     """
     if not isinstance(sentence, str):
@@ -71,8 +72,7 @@ def token_states(model, tokenizer, sentence: str, layers: Sequence[int] | None =
     input_ids = torch.tensor([ids], device=model_device(model))  # [1, T]
     with torch.inference_mode():
         with capture_residual(model, layers, lambda h: h[0].float().cpu()) as got:  # [T, d]
-            run_decoder(decoder_of(model), input_ids=input_ids,
-                        attention_mask=torch.ones_like(input_ids))
+            run_model(model, input_ids=input_ids, attention_mask=torch.ones_like(input_ids))
     states = torch.stack([got[i] for i in layers])[:, keep]  # [L, T_kept, d]
     if not torch.isfinite(states).all():
         raise ValueError(f"non-finite hidden states for sentence {sentence!r}")

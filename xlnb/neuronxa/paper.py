@@ -123,5 +123,5 @@ def tab4_headlines(corr: pd.DataFrame, *, data_label: str) -> list[dict]:
                          paper=paper, ours=None if np.isnan(rec.r) else round(float(rec.r), 3),
                          model=getattr(rec, "model", "-"), data=data_label))
     return [r for r in rows if r["ours"] is not None] or [
-        dict(quantity="Pearson r (no correlation could be computed)", paper=None, ours="n/a",
-             model="-", data=data_label)]
+        dict(quantity="Pearson r", paper=None,
+             ours="undefined: constant scores or accuracies", model="-", data=data_label)]
