@@ -4,28 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from xlnb.arch import n_blocks
-from xlnb.hooks import capture_residual, run_model
+from xlnb.hooks import capture_residual, resolve_layer, run_model
 from xlnb.pooling import pool
 
-LAYER_NAMES = ("bottom", "middle", "top")
-
-
-def resolve_layer(model, layer) -> int:
-    """Representation index of ``layer``: an int in 0..n_blocks, or ``bottom`` = n // 4,
-    ``middle`` = n // 2, ``top`` = n for a model of n blocks (MidAlign §5.2; 32 blocks:
-    8 / 16 / 32, 18 blocks: 4 / 9 / 18). Raises ValueError naming the value otherwise."""
-    n = n_blocks(model)
-    if isinstance(layer, str):
-        named = {"bottom": n // 4, "middle": n // 2, "top": n}
-        if layer not in named:
-            raise ValueError(f"unknown layer name {layer!r}; use an index 0..{n} or one of "
-                             f"{', '.join(LAYER_NAMES)}")
-        return named[layer]
-    if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer <= n:
-        raise ValueError(f"layer {layer!r} is outside the model: it has {n} blocks, so "
-                         f"representation indices 0..{n} (0 = embeddings)")
-    return layer
+__all__ = ["alignment_states", "resolve_layer", "special_token_mask"]
 
 
 def special_token_mask(model, input_ids: torch.Tensor) -> torch.Tensor:
@@ -47,7 +29,8 @@ def alignment_states(model, input_ids: torch.Tensor, attention_mask: torch.Tenso
     graph (MidAlign §3: h^i of eq. 1, mean-pooled).
 
     input_ids, attention_mask: ``[B, T]`` (right or left padding). layer: an index or
-    ``bottom`` / ``middle`` / ``top`` (see :func:`resolve_layer`); index i is the output of
+    ``bottom`` / ``middle`` / ``top`` = n // 4, n // 2, n for n blocks (32 blocks: 8 / 16 /
+    32; 18 blocks: 4 / 9 / 18), see :func:`xlnb.hooks.resolve_layer`; index i is the output of
     block i as in the reference code, without the final norm, except the top index, which
     is ``hidden_states[-1]`` of Hugging Face (final norm applied). The top-level model runs
     (a PEFT model's adapters apply) and stops right after that block: later blocks and the
