@@ -49,6 +49,7 @@ def logits(model, tokenizer):
         return model(**ids).logits
 
 
+@pytest.mark.slow
 def test_trained_once_then_reused(pairs, count_trainings):
     path = trained_adapter("tiny-llama", CONFIG, pairs=pairs, data_key=KEY)
     assert (path / "complete").is_file() and (path / "adapter_model.safetensors").is_file()

@@ -59,6 +59,7 @@ def test_4bit_flag_must_match_the_model():
         add_lora(model, TrainConfig(load_in_4bit=True))
 
 
+@pytest.mark.slow
 def test_qlora_step_on_cpu():
     pytest.importorskip("bitsandbytes")
     model, tokenizer = load_model("tiny-llama", device="cpu", load_in_4bit=True)

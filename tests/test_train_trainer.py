@@ -38,8 +38,9 @@ def task_examples(tokenizer, pairs):
     return [encode(tokenizer, de, en) for de, en in pairs]
 
 
-def test_task_loss_equals_the_full_lm_loss():
-    model, tokenizer = load_model("tiny-llama", device="cpu")
+@pytest.mark.parametrize("name", ["tiny-llama", "tiny-gemma3"])
+def test_task_loss_equals_the_full_lm_loss(name):
+    model, tokenizer = load_model(name, device="cpu")
     examples = [encode(tokenizer, "ein langer Satz mit vielen Wörtern", "a sentence"),
                 encode(tokenizer, "kurz", "short and longer answer")]
     batch = task_batch(examples, tokenizer.pad_token_id, "cpu")
