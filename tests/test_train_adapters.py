@@ -11,12 +11,7 @@ from xlnb.models import load_model
 from xlnb.train import TrainConfig, adapters, load_adapter, load_trained, trained_adapter
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

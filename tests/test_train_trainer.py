@@ -13,13 +13,7 @@ from xlnb.train import TrainConfig, alignment_states, train, trainer
 from xlnb.train.batches import PairTokens, Stream, pair_batch, task_batch
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """The machine's cores are shared: one thread is faster than two competing ones."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
