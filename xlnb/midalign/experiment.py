@@ -56,7 +56,8 @@ def run_systems(model_name: str, configs: Mapping[str, TrainConfig | None],
     configs: :func:`xlnb.midalign.systems.system_configs`; setups: task -> :func:`task_setup`;
     texts: held-out parallel sentences for retrieval after training (None: skip). The base
     model runs once (it has no seed) and, for slot filling, with the long zero-shot prompt
-    when ``zero_shot_prompt``. Returns ``(scores, outputs, retrieval)`` DataFrames with
+    when ``zero_shot_prompt``, on the supervised languages only (the paper, §5, does not
+    evaluate zero-shot slot filling beyond English: the base model rarely follows the format). Returns ``(scores, outputs, retrieval)`` DataFrames with
     ``task``, ``system`` and ``seed`` columns."""
     from xlnb.models import load_model
 
@@ -79,7 +80,10 @@ def run_systems(model_name: str, configs: Mapping[str, TrainConfig | None],
                 model, tok = S.system_model(model_name, adapter, load_in_4bit=four_bit,
                                             **load_kwargs)
                 zero = config is None and zero_shot_prompt and task_name == "slot_filling"
-                got, out = S.evaluate(model, tok, task_name, setup["tests"], system=system,
+                tests = setup["tests"]
+                if zero:  # as the paper (§5): zero-shot slot filling on the supervised languages only
+                    tests = {k: v for k, v in tests.items() if k in setup["supervised"]}
+                got, out = S.evaluate(model, tok, task_name, tests, system=system,
                                       batch_size=batch_size, zero_shot=zero,
                                       max_new_tokens=(max_new_tokens or {}).get(task_name))
                 scores.append(got.assign(seed=seed))
