@@ -383,8 +383,28 @@ def _pick(df, **where):
     return df.iloc[0]
 
 
+def _fig1a(read, group="all pairs"):
+    return read().query("group == @group").set_index("layer").value
+
+
+def _fig1a_src(read, src, layer):
+    pairs = read("_pairs")
+    return pairs[(pairs.src == src) & (pairs.layer == layer)].accuracy.mean()
+
+
 # notebook -> [(text quoted in "what we see", function of the demo results giving that text)]
-QUOTED: dict[str, list] = {}
+QUOTED: dict[str, list] = {
+    "midalign/fig1a_layer_retrieval": [
+        ("peaks at layer 12 with 44.4 %",
+         lambda r: f"peaks at layer {_fig1a(r).idxmax()} with {_pct(_fig1a(r).max())} %"),
+        ("**4.5 %** at the top", lambda r: f"**{_pct(_fig1a(r).iloc[-1])} %** at the top"),
+        ("**14.9 %** at the peak",
+         lambda r: f"**{_pct(_fig1a(r, 'low-resource')[_fig1a(r).idxmax()])} %** at the peak"),
+        ("**0.34** of the average", lambda r: "**{:.2f}** of the average".format(
+            _fig1a(r, "low-resource")[_fig1a(r).idxmax()] / _fig1a(r).max())),
+        ("3.5 % as the query language", lambda r: f"{_pct(_fig1a_src(r, 'sw', 12))} % as the query language"),
+    ],
+}
 
 
 @pytest.mark.parametrize("ref", sorted(CONTENT_CHECKS))

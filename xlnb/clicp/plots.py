@@ -212,8 +212,9 @@ def sentence_scatter(points: pd.DataFrame, curves: pd.DataFrame):
 
 @styled
 def deviation_bars(table: pd.DataFrame):
-    """Fig. 2(c): cosine deviation (App. B.1; smaller = better aligned) per language pair
-    (x) and model (hue), with bootstrap CIs. table: model, pair, value, ci_low, ci_high."""
+    """Cosine deviation (App. B.1; smaller = better aligned) per language pair (x) and model
+    (hue), with bootstrap CIs; not Fig. 2(c), which plots it against XQuAD transfer F1 (no
+    transfer score here). table: model, pair, value, ci_low, ci_high."""
     pairs = list(dict.fromkeys(table["pair"]))
     models = list(dict.fromkeys(table["model"]))
     width = 0.8 / len(models)
