@@ -392,8 +392,27 @@ def _fig1a_src(read, src, layer):
     return pairs[(pairs.src == src) & (pairs.layer == layer)].accuracy.mean()
 
 
+def _case(read, case, column):
+    return f"{_pick(read(), case=case)[column]:+.2f}"
+
+
 # notebook -> [(text quoted in "what we see", function of the demo results giving that text)]
 QUOTED: dict[str, list] = {
+    "clicp/fig1_toy_gradient_alignment": [
+        ("2000 random problems", lambda r: f"{len(r('_eq2_check'))} random problems"),
+        ("at most 3.6e-12 absolute (2.8e-13 relative)", lambda r: "at most {:.1e} absolute "
+         "({:.1e} relative)".format(r("_eq2_check").abs_diff.max(), r("_eq2_check").rel_diff.max())),
+        ("11 % of the", lambda r: f"{100 * (r('_eq2_check').autograd < 0).mean():.0f} % of the"),
+        ("RepAlign 1 = +0.64 and RepAlign 2 = +0.78 give ⟨∇L_train, ∇L_t⟩ = +2.02",
+         lambda r: f"RepAlign 1 = {_case(r, 'a', 'rep_align_1')} and RepAlign 2 = "
+                   f"{_case(r, 'a', 'rep_align_2')} give ⟨∇L_train, ∇L_t⟩ = {_case(r, 'a', 'autograd')}"),
+        ("(RepAlign 1 = +0.80)", lambda r: f"(RepAlign 1 = {_case(r, 'b', 'rep_align_1')})"),
+        ("RepAlign 2 = −0.10, and the gradients conflict (−0.33)",
+         lambda r: (f"RepAlign 2 = {_case(r, 'b', 'rep_align_2')}, and the gradients conflict "
+                    f"({_case(r, 'b', 'autograd')})").replace("-", "−")),
+        ("RepAlign 2 is (−0.44)",
+         lambda r: f"RepAlign 2 is ({_case(r, 'c', 'rep_align_2')})".replace("-", "−")),
+    ],
     "midalign/fig1a_layer_retrieval": [
         ("peaks at layer 12 with 44.4 %",
          lambda r: f"peaks at layer {_fig1a(r).idxmax()} with {_pct(_fig1a(r).max())} %"),
