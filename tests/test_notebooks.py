@@ -46,13 +46,14 @@ def test_smoke_run(project, ref):
     assert result.outputs, "the notebook saved nothing through xlnb.outputs"
     for out in result.outputs:
         assert (project / out).stat().st_size > 0
-    if ref in CONTENT_CHECKS:  # what the notebook promises, from the smoke params
+    checks = {**CONTENT_CHECKS, **TRAINING_CHECKS}
+    if ref in checks:  # what the notebook promises, from the smoke params
         results = project / "results" / "smoke"
         stem = ref.replace("/", "_")
         heads = pd.read_csv(results / f"{stem}_headlines.csv")
         assert list(heads.columns) == ["notebook", "quantity", "paper", "ours", "model", "data"]
         assert len(heads) >= 1 and heads.quantity.notna().all() and heads.ours.notna().all()
-        CONTENT_CHECKS[ref](lambda suffix="": pd.read_csv(results / f"{stem}{suffix}.csv"))
+        checks[ref](lambda suffix="": pd.read_csv(results / f"{stem}{suffix}.csv"))
 
 
 def _interval_ok(df, value="value"):
@@ -167,6 +168,58 @@ CONTENT_CHECKS = {
     "neuronxa/appE_chance": _check_appE,
     "clicp/fig1_toy_gradient_alignment": _check_clicp_fig1,
     "clicp/fig2_cosine_deviation": _check_clicp_fig2,
+}
+
+
+def _check_midalign_tab2(read):
+    table, summary, retrieval, outputs = (read(s) for s in ("", "_summary", "_retrieval",
+                                                            "_outputs"))
+    assert {"task", "system", "language", "metric", "value"} <= set(table.columns)
+    slot = table[(table.task == "slot_filling") & (table.metric == "f1")]
+    # the base model is scored zero-shot on the supervised language only (the paper's §5)
+    assert set(slot[slot.system == "base"].language) == {"en"}
+    for system in ("sft", "sft+align"):
+        assert set(slot[slot.system == system].language) == {"en", "de", "sw"}
+    assert slot.value.between(0, 1).all()
+    mt = table[(table.task == "mt") & (table.metric != "retrieval_acc")]
+    assert set(mt.metric) >= {"bleu", "chrf"} and set(mt.language) == {"de-en", "en-de"}
+    assert mt[mt.metric == "bleu"].value.between(0, 100).all()
+    retr = table[table.metric == "retrieval_acc"]
+    assert len(retr) == 2 * 3 and (retr.language == "all").all()  # 2 tasks x 3 systems
+    assert retr.value.between(0, 1).all()
+    # tiny-llama: 4 blocks -> indices 0..4; 3 languages -> 6 ordered pairs; 12 lines each
+    one = retrieval[(retrieval.task == "slot_filling") & (retrieval.system == "sft")]
+    assert sorted(one.layer.unique()) == [0, 1, 2, 3, 4] and len(one) == 5 * 6
+    assert ((one.accuracy * 12).round(6) % 1 == 0).all()
+    # the aggregate is the mean over even layers above 0 (2 and 4) of the pair accuracies
+    even = one[one.layer.isin([2, 4])].accuracy.mean()
+    got = retr[(retr.task == "slot_filling") & (retr.system == "sft")].value.item()
+    assert abs(got - even) < 1e-9
+    groups = summary[(summary.task == "slot_filling") & (summary.system == "sft+align")]
+    assert set(groups.group) == {"supervised", "transfer", "transfer aligned", "transfer other"}
+    slot_out = outputs[outputs.task == "slot_filling"]
+    assert len(slot_out) == 4 + 2 * 3 * 4  # base: en only; two trained systems x 3 languages
+    assert len(outputs[outputs.task == "mt"]) == 3 * 2 * 4
+
+
+def _check_midalign_tab3(read):
+    table, curve = read(), read("_retrieval")
+    systems = {"sft+align@bottom", "sft+align@middle", "sft+align@top"}
+    assert set(table.system) == systems | {"sft"}
+    sd = table[table.group == "transfer SD of gain"]
+    assert set(sd.system) == systems and (sd.value >= 0).all()
+    assert (sd.n_languages == 2).all()  # de and sw
+    assert table[table.metric == "f1"].value.between(0, 1).all()
+    assert set(curve.system) == systems | {"sft"}
+    assert sorted(curve.layer.unique()) == [0, 1, 2, 3, 4]
+    assert curve.accuracy.between(0, 1).all()
+
+
+# The training notebooks have no demo numbers yet, so they are not in CONTENT_CHECKS (whose
+# "what we see" texts must quote checked numbers); their smoke outputs are checked all the same.
+TRAINING_CHECKS = {
+    "midalign/tab2_main_results": _check_midalign_tab2,
+    "midalign/tab3_fig4_loss_placement": _check_midalign_tab3,
 }
 
 
@@ -396,8 +449,39 @@ def _case(read, case, column):
     return f"{_pick(read(), case=case)[column]:+.2f}"
 
 
+def _fig2_mean(read, layer):
+    return f"{100 * read().groupby('layer').value.mean()[layer]:.0f} %"
+
+
+def _fig2_lang(read, lang, ci=False):
+    row = _pick(read("_layer_mean"), lang=lang)
+    return (f"{row.value:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}]" if ci
+            else f"{row.value:.3f}")
+
+
+def _fig2_at(read, lang, layer):
+    return f"{100 * _pick(read(), lang=lang, layer=layer).value:.0f} %"
+
+
 # notebook -> [(text quoted in "what we see", function of the demo results giving that text)]
 QUOTED: dict[str, list] = {
+    "neuronxa/fig2_layer_scores": [
+        ("from 5 % at block 1", lambda r: f"from {_fig2_mean(r, 1)} at block 1"),
+        ("peak of 70 % at\nblock 7", lambda r: "peak of {} at\nblock {}".format(
+            _fig2_mean(r, r().groupby("layer").value.mean().idxmax()),
+            r().groupby("layer").value.mean().idxmax())),
+        ("falls to 22 % at block 18", lambda r: f"falls to {_fig2_mean(r, 18)} at block 18"),
+        ("Spanish (0.804 [0.769, 0.834])", lambda r: f"Spanish ({_fig2_lang(r, 'es', True)})"),
+        ("French (0.772)", lambda r: f"French ({_fig2_lang(r, 'fr')})"),
+        ("Turkish (0.326)", lambda r: f"Turkish ({_fig2_lang(r, 'tr')})"),
+        ("Armenian 0.100\n[0.072, 0.131]", lambda r: "Armenian {}\n[{}".format(
+            *_fig2_lang(r, "hy", True).split(" ["))),
+        ("Welsh 0.005", lambda r: f"Welsh {_fig2_lang(r, 'cy')}"),
+        ("Swahili (0.014)", lambda r: f"Swahili ({_fig2_lang(r, 'sw')})"),
+        ("87 % at block 14 to 17 %", lambda r: f"{_fig2_at(r, 'de', 14)} at block 14 to "
+                                               f"{_fig2_at(r, 'de', 18)}"),
+        ("Chinese stays at 61 %", lambda r: f"Chinese stays at {_fig2_at(r, 'zh', 18)}"),
+    ],
     "clicp/fig1_toy_gradient_alignment": [
         ("2000 random problems", lambda r: f"{len(r('_eq2_check'))} random problems"),
         ("at most 3.6e-12 absolute (2.8e-13 relative)", lambda r: "at most {:.1e} absolute "
