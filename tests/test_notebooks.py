@@ -463,8 +463,49 @@ def _fig2_at(read, lang, layer):
     return f"{100 * _pick(read(), lang=lang, layer=layer).value:.0f} %"
 
 
+def _tab2_group(read, group):
+    row = _pick(read(), group=group)
+    return f"{row.value:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}] for the {row.n_pairs}"
+
+
+def _tab2_pairs(read, *, group="high→high", without=None, having=None):
+    p = read("_pairs")
+    p = p[p.group == group] if group else p
+    if without:
+        p = p[(p.src != without) & (p.tgt != without)]
+    if having:
+        p = p[p.src.isin(having) | p.tgt.isin(having)]
+    return p
+
+
+def _tab2_pair(read, pair):
+    return f"{_pick(read('_pairs'), pair=pair).value:.3f}"
+
+
 # notebook -> [(text quoted in "what we see", function of the demo results giving that text)]
 QUOTED: dict[str, list] = {
+    "neuronxa/tab2_language_pairs": [
+        ("0.395 [0.376, 0.414] for the 91", lambda r: _tab2_group(r, "high→high")),
+        ("0.062\n[0.051, 0.073] for the 42", lambda r: _tab2_group(r, "high→low").replace(
+            " [", "\n[", 1)),
+        ("0.054 [0.042, 0.066] for the 3", lambda r: _tab2_group(r, "low→low")),
+        ("English→German 0.693", lambda r: f"English→German {_tab2_pair(r, 'English→German')}"),
+        ("German→French 0.602", lambda r: f"German→French {_tab2_pair(r, 'German→French')}"),
+        ("French→Chinese 0.545", lambda r: f"French→Chinese {_tab2_pair(r, 'French→Chinese')}"),
+        ("from 0.232 (Greek→Korean)\nto 0.804 (English→Spanish)", lambda r: (
+            lambda p: f"from {p.value.min():.3f} ({p.loc[p.value.idxmin(), 'pair']})\nto "
+                      f"{p.value.max():.3f} ({p.loc[p.value.idxmax(), 'pair']})")(
+            _tab2_pairs(r, without="sw"))),
+        ("between 0.00 and\n0.16", lambda r: (lambda p: f"between {p.value.min():.2f} and\n"
+                                               f"{p.value.max():.2f}")(
+            _tab2_pairs(r, group=None, having=["cy", "hy", "ka"]))),
+        ("at most 0.157 (Armenian→Georgian)", lambda r: (
+            lambda p: f"at most {p.value.max():.3f} ({p.loc[p.value.idxmax(), 'pair']})")(
+            _tab2_pairs(r, group=None, having=["hy", "ka"]))),
+        ("(≤ 0.005)", lambda r: f"(≤ {_tab2_pairs(r, group=None, having=['cy']).value.max():.3f})"),
+        ("(≤ 0.028 with every language)", lambda r: "(≤ {:.3f} with every language)".format(
+            _tab2_pairs(r, group=None, having=["sw"]).value.max())),
+    ],
     "neuronxa/fig2_layer_scores": [
         ("from 5 % at block 1", lambda r: f"from {_fig2_mean(r, 1)} at block 1"),
         ("peak of 70 % at\nblock 7", lambda r: "peak of {} at\nblock {}".format(
