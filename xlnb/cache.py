@@ -280,11 +280,12 @@ def save_tensor(key: str, tensor: torch.Tensor, info: dict | None = None, *,
     return path
 
 
-def cached(key: str, compute: Callable[[], torch.Tensor], *, enabled: bool = True,
+def cached(key: str | None, compute: Callable[[], torch.Tensor], *, enabled: bool = True,
            info: dict | None = None, store: str = "float16",
            lazy: bool = False) -> torch.Tensor | CachedTensor:
     """The tensor for ``key``: from the cache, or computed, stored and read back (so a first
-    and a later call return the same numbers). ``lazy`` returns a :class:`CachedTensor`."""
+    and a later call return the same numbers). ``lazy`` returns a :class:`CachedTensor`.
+    key may be None when ``enabled`` is False (nothing is read or written)."""
     if not enabled:
         if lazy:
             raise ValueError("lazy=True needs the cache (use_cache=True)")

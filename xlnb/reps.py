@@ -110,10 +110,10 @@ def _extract(model, tokenizer, sentences, layers, capture, *, key, batch_size, m
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     virtual = soft_prompt_tokens(model)
-    full_key = cache.cache_key(**key, store=store, model=cache.model_fingerprint(model),
-                               tokenizer=cache.tokenizer_fingerprint(tokenizer),
-                               text=cache.text_digest(sentences), layers=layers,
-                               max_length=max_length, exclude_special=exclude_special)
+    full_key = None if not use_cache else cache.cache_key(
+        **key, store=store, model=cache.model_fingerprint(model),
+        tokenizer=cache.tokenizer_fingerprint(tokenizer), text=cache.text_digest(sentences),
+        layers=layers, max_length=max_length, exclude_special=exclude_special)
 
     def compute():
         ids, special = _encode(tokenizer, sentences, max_length)
