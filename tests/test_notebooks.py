@@ -482,8 +482,36 @@ def _tab2_pair(read, pair):
     return f"{_pick(read('_pairs'), pair=pair).value:.3f}"
 
 
+def _appE_lang(read, lang, column):
+    return _pick(read("_languages"), lang=lang)[column]
+
+
+def _appE_control(read):
+    c = read("_controls")
+    return c.set_index("control"), c[c.control.str.startswith("unpaired")]
+
+
 # notebook -> [(text quoted in "what we see", function of the demo results giving that text)]
 QUOTED: dict[str, list] = {
+    "neuronxa/appE_chance": [
+        ("15 of\n16 languages", lambda r: "{} of\n{} languages".format(
+            int(r("_languages")["bonferroni_0.001"].sum()), len(r("_languages")))),
+        ("80.2 % of\nall", lambda r: "{:.1f} % of\nall".format(
+            100 * r("_languages")["layers_above_0.001"].sum() / r("_languages").n_layers.sum())),
+        ("k = 2, P = 0.091", lambda r: "k = {}, P = {:.3f}".format(
+            _appE_lang(r, "cy", "best_k"), _appE_lang(r, "cy", "min_p"))),
+        ("only 4 of 18 blocks, Armenian at 11 and Georgian at 13", lambda r: (
+            "only {} of 18 blocks, Armenian at {} and Georgian at {}".format(
+                *(_appE_lang(r, x, "layers_above_0.001") for x in ("sw", "hy", "ka"))))),
+        ("score 0.0051 on average (theory 0.0050), random binary vectors 0.0028", lambda r: (
+            lambda c: "score {:.4f} on average (theory {:.4f}), random binary vectors {:.4f}".format(
+                c.loc["gaussian", "mean_score"], c.loc["gaussian", "chance_mean"],
+                c.loc["binary", "mean_score"]))(_appE_control(r)[0])),
+        ("0.0007–0.0078 (theory 0.0101", lambda r: (
+            lambda u: "{:.4f}–{:.4f} (theory {:.4f}".format(
+                u.mean_score.min(), u.mean_score.max(), u.chance_mean.iloc[0]))(
+            _appE_control(r)[1])),
+    ],
     "neuronxa/tab2_language_pairs": [
         ("0.395 [0.376, 0.414] for the 91", lambda r: _tab2_group(r, "high→high")),
         ("0.062\n[0.051, 0.073] for the 42", lambda r: _tab2_group(r, "high→low").replace(
