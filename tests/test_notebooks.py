@@ -491,8 +491,22 @@ def _appE_control(read):
     return c.set_index("control"), c[c.control.str.startswith("unpaired")]
 
 
+def _tsne(read, representation, metric, digits=2):
+    rows = read()
+    row = rows[rows.representation.str.startswith(representation) & (rows.metric == metric)]
+    return f"{row.value.item():.{digits}f}"
+
+
 # notebook -> [(text quoted in "what we see", function of the demo results giving that text)]
 QUOTED: dict[str, list] = {
+    "neuronxa/fig1_tsne": [
+        ("decoder block 9 of 18", lambda r: f"decoder block {r().layer.iloc[0]} of 18"),
+        ("score 0.85 vs 0.54", lambda r: "score {} vs {}".format(
+            _tsne(r, "neuron", "mutual_nn_score"), _tsne(r, "sentence", "mutual_nn_score"))),
+        ("0.275 for NAS\nvs 0.075 for embeddings", lambda r: "{} for NAS\nvs {} for embeddings".format(
+            _tsne(r, "neuron", "pair_neighbour_rate_2d", 3),
+            _tsne(r, "sentence", "pair_neighbour_rate_2d", 3))),
+    ],
     "neuronxa/appE_chance": [
         ("15 of\n16 languages", lambda r: "{} of\n{} languages".format(
             int(r("_languages")["bonferroni_0.001"].sum()), len(r("_languages")))),
