@@ -593,9 +593,17 @@ QUOTED: dict[str, list] = {
 }
 
 
+# notebooks whose demo of the current code has not been run: their text must say so and
+# quote no number
+PENDING = {"neuronxa/tab1_retrieval_embedding_vs_nas", "neuronxa/tab4_correlations"}
+
+
 @pytest.mark.parametrize("ref", sorted(CONTENT_CHECKS))
 def test_what_we_see_quotes_numbers_a_test_checks(ref):
     text = _what_we_see(ref)
+    if ref in PENDING:
+        assert "have not been run yet" in text and ref not in QUOTED
+        return
     assert ref in QUOTED and QUOTED[ref], f"{ref}: no quoted numbers registered"
     for quoted, _ in QUOTED[ref]:
         assert quoted in text, (ref, quoted)
