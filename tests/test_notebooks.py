@@ -223,6 +223,23 @@ TRAINING_CHECKS = {
 }
 
 
+def _module_checks() -> dict:
+    """Smoke-output checks kept beside the notebooks they check: every ``tests/checks_*.py``
+    module's ``CHECKS`` (notebook ref -> function taking ``read``)."""
+    import importlib.util
+
+    checks = {}
+    for path in sorted(Path(__file__).parent.glob("checks_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        checks.update(module.CHECKS)
+    return checks
+
+
+TRAINING_CHECKS.update(_module_checks())
+
+
 def test_unknown_parameter_is_rejected_before_the_kernel_starts(project):
     with pytest.raises(ValueError, match="n_sentencs"):
         run.run_notebook("midalign/fig1a_layer_retrieval", "smoke", {"n_sentencs": 5})
