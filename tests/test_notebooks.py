@@ -223,21 +223,24 @@ TRAINING_CHECKS = {
 }
 
 
-def _module_checks() -> dict:
-    """Smoke-output checks kept beside the notebooks they check: every ``tests/checks_*.py``
-    module's ``CHECKS`` (notebook ref -> function taking ``read``)."""
+def _check_modules() -> list:
+    """Checks kept beside the notebooks they check: every ``tests/checks_*.py`` module has
+    ``CHECKS`` (notebook ref -> smoke-output check taking ``read``) and may have ``QUOTED``
+    (notebook ref -> [(text quoted in "What we see", compute(read) -> text)])."""
     import importlib.util
 
-    checks = {}
+    modules = []
     for path in sorted(Path(__file__).parent.glob("checks_*.py")):
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        checks.update(module.CHECKS)
-    return checks
+        modules.append(module)
+    return modules
 
 
-TRAINING_CHECKS.update(_module_checks())
+CHECK_MODULES = _check_modules()
+for _module in CHECK_MODULES:
+    TRAINING_CHECKS.update(_module.CHECKS)
 
 
 def test_unknown_parameter_is_rejected_before_the_kernel_starts(project):
@@ -631,12 +634,15 @@ QUOTED: dict[str, list] = {
 }
 
 
+for _module in CHECK_MODULES:
+    QUOTED.update(getattr(_module, "QUOTED", {}))
+
 # notebooks whose demo of the current code has not been run: their text must say so and
 # quote no number
 PENDING = {"neuronxa/tab1_retrieval_embedding_vs_nas", "neuronxa/tab4_correlations"}
 
 
-@pytest.mark.parametrize("ref", sorted(CONTENT_CHECKS))
+@pytest.mark.parametrize("ref", sorted(set(CONTENT_CHECKS) | set(QUOTED)))
 def test_what_we_see_quotes_numbers_a_test_checks(ref):
     text = _what_we_see(ref)
     if ref in PENDING:
@@ -647,7 +653,7 @@ def test_what_we_see_quotes_numbers_a_test_checks(ref):
         assert quoted in text, (ref, quoted)
 
 
-@pytest.mark.parametrize("ref", sorted(CONTENT_CHECKS))
+@pytest.mark.parametrize("ref", sorted(set(CONTENT_CHECKS) | set(QUOTED)))
 def test_what_we_see_numbers_match_the_demo_results(ref):
     stem = DEMO_RESULTS / f"{ref.replace('/', '_')}.csv"
     if not stem.exists():
