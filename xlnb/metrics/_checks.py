@@ -45,6 +45,17 @@ def as_float_array(x, name: str, *, ndim: int | tuple[int, ...] | None = None) -
     return arr
 
 
+def check_pair_tensors(src, tgt) -> None:
+    """Require two tensors of one ``[n, d]`` shape, row i of ``src`` paired with row i of
+    ``tgt`` (parallel sentences): the retrieval metrics' and the contrastive loss's input."""
+    if not isinstance(src, torch.Tensor) or not isinstance(tgt, torch.Tensor):
+        raise TypeError(f"src and tgt must be tensors, got {type(src).__name__} and "
+                        f"{type(tgt).__name__}")
+    if src.dim() != 2 or src.shape != tgt.shape:
+        raise ValueError(f"src and tgt must both be [n, d] of the same shape, got "
+                         f"{tuple(src.shape)} and {tuple(tgt.shape)}")
+
+
 def check_same_rows(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
     """Require the same number of items (first axis) in two paired inputs."""
     if a.shape[0] != b.shape[0]:

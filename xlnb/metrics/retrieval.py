@@ -20,7 +20,7 @@ from typing import Mapping
 import pandas as pd
 import torch
 
-from xlnb.metrics._checks import layer_labels
+from xlnb.metrics._checks import check_pair_tensors, layer_labels
 from xlnb.metrics.knn import nearest
 
 MARGINS = ("ratio", "cosine")
@@ -226,12 +226,7 @@ def _check_finite(t: torch.Tensor, name: str) -> None:
 
 
 def _check_pair(src: torch.Tensor, tgt: torch.Tensor, margin: str, k: int) -> None:
-    if not isinstance(src, torch.Tensor) or not isinstance(tgt, torch.Tensor):
-        raise TypeError(f"src and tgt must be tensors, got {type(src).__name__}, "
-                        f"{type(tgt).__name__}")
-    if src.dim() != 2 or src.shape != tgt.shape:
-        raise ValueError(f"src and tgt must both be [N, d] of one shape, got {tuple(src.shape)} "
-                         f"and {tuple(tgt.shape)}")
+    check_pair_tensors(src, tgt)
     _check_options(margin, k, src.shape[0])
     _check_finite(src, "src")
     _check_finite(tgt, "tgt")

@@ -7,6 +7,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from xlnb.metrics._checks import check_pair_tensors
+
 
 def contrastive_loss(src: torch.Tensor, tgt: torch.Tensor, temperature: float = 0.1,
                      symmetric: bool = False) -> torch.Tensor:
@@ -24,12 +26,7 @@ def contrastive_loss(src: torch.Tensor, tgt: torch.Tensor, temperature: float = 
     which, so ``symmetric=True`` averages it with the English -> non-English direction.
     Computed in float32 whatever the inputs' dtype (autocast); returns a scalar.
     """
-    if not isinstance(src, torch.Tensor) or not isinstance(tgt, torch.Tensor):
-        raise TypeError(f"src and tgt must be tensors, got {type(src).__name__} and "
-                        f"{type(tgt).__name__}")
-    if src.dim() != 2 or src.shape != tgt.shape:
-        raise ValueError(f"src and tgt must both be [n, d] of the same shape, got "
-                         f"{tuple(src.shape)} and {tuple(tgt.shape)}")
+    check_pair_tensors(src, tgt)
     if src.shape[0] < 2:
         raise ValueError(f"a contrastive batch needs at least 2 pairs (the other rows are the "
                          f"negatives), got {src.shape[0]}")
