@@ -11,7 +11,7 @@ import datasets
 import pytest
 import sacrebleu.metrics
 
-from xlnb.tasks import get_task
+from xlnb.tasks import get_task, mt_metrics
 from xlnb.tasks import mt as mtmod
 from xlnb.tasks.mt import MT, bleu_tokenizer, parse_translation, read_alma, score_translations
 
@@ -101,7 +101,7 @@ def _alma_dir(tmp_path, train_text=None, valid_text=None):
 def test_malformed_jsonl_line_is_named(tmp_path):
     good = json.dumps({"translation": {"de": "Hallo", "en": "Hello"}})
     root = _alma_dir(tmp_path, f"{good}\n{good}\n{{not json\n")
-    with pytest.raises(ValueError, match=r"train\.de-en\.json: line 3"):
+    with pytest.raises(ValueError, match=r"train\.de-en\.json, line 3: malformed JSON"):
         MT().load("de-en", "train", path=root)
 
 
@@ -286,7 +286,7 @@ def test_comet_with_a_fake_package(monkeypatch):
     fake.download_model = lambda name: f"/ckpt/{name}"
     fake.load_from_checkpoint = lambda path: Model()
     monkeypatch.setitem(sys.modules, "comet", fake)
-    mtmod._comet_model.cache_clear()
+    mt_metrics._comet_model.cache_clear()
     scores = score_translations(["Hallo"], ["Hallo"], "de", sources=["Hello"])
     assert scores.comet == pytest.approx(81.25) and scores.as_dict()["comet"] == scores.comet
     assert seen["data"] == [{"src": "Hello", "mt": "Hallo", "ref": "Hallo"}]
@@ -295,8 +295,8 @@ def test_comet_with_a_fake_package(monkeypatch):
         raise OSError("offline")
 
     fake.download_model = broken
-    mtmod._comet_model.cache_clear()
+    mt_metrics._comet_model.cache_clear()
     with pytest.warns(UserWarning, match="did not load"):
         scores = score_translations(["Hallo"], ["Hallo"], "de", sources=["Hello"])
     assert scores.comet is None and "comet" not in scores.as_dict()
-    mtmod._comet_model.cache_clear()
+    mt_metrics._comet_model.cache_clear()

@@ -14,9 +14,9 @@ locales: the same id is the same utterance localised.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
+from xlnb.data.files import read_json_lines
 from xlnb.tasks import register
 from xlnb.tasks.base import Example
 from xlnb.tasks.slots import parse_slots, slot_f1, slots_from_annot, target_text
@@ -26,11 +26,7 @@ HUB_REVISION = "refs/convert/parquet"
 
 # ISO 639-1 -> MASSIVE locale: the 51 locales of MASSIVE 1.0 plus ca-ES of 1.1. Chinese is
 # zh-CN (pass "zh-TW" for the other); a full locale ("de-DE") is accepted as well.
-LOCALES = {code.split("-")[0]: code for code in (
-    "af-ZA am-ET ar-SA az-AZ bn-BD ca-ES cy-GB da-DK de-DE el-GR en-US es-ES fa-IR fi-FI "
-    "fr-FR he-IL hi-IN hu-HU hy-AM id-ID is-IS it-IT ja-JP jv-ID ka-GE km-KH kn-IN ko-KR "
-    "lv-LV ml-IN mn-MN ms-MY my-MM nb-NO nl-NL pl-PL pt-PT ro-RO ru-RU sl-SL sq-AL sv-SE "
-    "sw-KE ta-IN te-IN th-TH tl-PH tr-TR ur-PK vi-VN zh-CN").split()}
+LOCALES = {code.split("-")[0]: code for code in ["af-ZA", "am-ET", "ar-SA", "az-AZ", "bn-BD", "ca-ES", "cy-GB", "da-DK", "de-DE", "el-GR", "en-US", "es-ES", "fa-IR", "fi-FI", "fr-FR", "he-IL", "hi-IN", "hu-HU", "hy-AM", "id-ID", "is-IS", "it-IT", "ja-JP", "jv-ID", "ka-GE", "km-KH", "kn-IN", "ko-KR", "lv-LV", "ml-IN", "mn-MN", "ms-MY", "my-MM", "nb-NO", "nl-NL", "pl-PL", "pt-PT", "ro-RO", "ru-RU", "sl-SL", "sq-AL", "sv-SE", "sw-KE", "ta-IN", "te-IN", "th-TH", "tl-PH", "tr-TR", "ur-PK", "vi-VN", "zh-CN"]}
 ALL_LOCALES = frozenset(LOCALES.values()) | {"zh-TW"}
 
 # split name -> (MASSIVE "partition", hub split)
@@ -44,15 +40,7 @@ SYSTEM_PROMPT = (
 
 # The 55 slot types in the order App. D.2 lists them; the PDF text lost some underscores
 # ("device type"), restored here from the data.
-SLOT_TYPES = (
-    "transport_descriptor house_place music_album sport_type playlist_name movie_name "
-    "song_name place_name radio_name cooking_type weather_descriptor person email_folder "
-    "business_type audiobook_author transport_type general_frequency meal_type game_name "
-    "device_type transport_name time_zone joke_type drink_type email_address food_type date "
-    "relation currency_name ingredient player_setting movie_type definition_word game_type "
-    "list_name artist_name personal_info audiobook_name timeofday transport_agency media_type "
-    "podcast_name coffee_type business_name news_topic app_name color_type podcast_descriptor "
-    "music_genre event_name time change_amount alarm_type order_type music_descriptor").split()
+SLOT_TYPES = ["transport_descriptor", "house_place", "music_album", "sport_type", "playlist_name", "movie_name", "song_name", "place_name", "radio_name", "cooking_type", "weather_descriptor", "person", "email_folder", "business_type", "audiobook_author", "transport_type", "general_frequency", "meal_type", "game_name", "device_type", "transport_name", "time_zone", "joke_type", "drink_type", "email_address", "food_type", "date", "relation", "currency_name", "ingredient", "player_setting", "movie_type", "definition_word", "game_type", "list_name", "artist_name", "personal_info", "audiobook_name", "timeofday", "transport_agency", "media_type", "podcast_name", "coffee_type", "business_name", "news_topic", "app_name", "color_type", "podcast_descriptor", "music_genre", "event_name", "time", "change_amount", "alarm_type", "order_type", "music_descriptor"]
 
 # App. D.2's zero-shot prompt (after He and Garner, 2023). The paper's answer examples are
 # kept as written (their types are not all MASSIVE's), one per line, without list numbers.
@@ -88,21 +76,14 @@ def massive_locale(language: str) -> str:
 
 
 def read_jsonl(file: Path) -> list[dict]:
-    """The JSON objects of a JSON-lines file; a bad line raises naming file and line."""
+    """The JSON objects of a MASSIVE JSON-lines file; a bad line raises naming file and line."""
     rows = []
-    with open(file, encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{file}, line {lineno}: malformed JSON ({err.msg})") from err
-            missing = [k for k in ("id", "partition", "utt", "annot_utt")
-                       if not isinstance(row, dict) or k not in row]
-            if missing:
-                raise ValueError(f"{file}, line {lineno}: missing field(s) {missing}")
-            rows.append(row)
+    for lineno, row in read_json_lines(file):
+        missing = [k for k in ("id", "partition", "utt", "annot_utt")
+                   if not isinstance(row, dict) or k not in row]
+        if missing:
+            raise ValueError(f"{file}, line {lineno}: missing field(s) {missing}")
+        rows.append(row)
     return rows
 
 
