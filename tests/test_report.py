@@ -172,3 +172,38 @@ def test_report_names_headline_files_no_manifest_lists(root, capsys):
     assert captured.out == EXPECTED
     assert "a_tab1_headlines.csv is not from a finished run" in captured.err
     assert "b_fig1a" not in captured.err
+
+
+def _manifest(root: Path, ref: str, status: str, outputs: list[str]) -> None:
+    import json
+
+    path = root / "runs" / "demo" / f"{ref}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"notebook": ref, "status": status, "outputs": outputs}))
+
+
+def test_cli_report_rewrites_the_readme_blocks(root):
+    import nbformat
+
+    _write(root, "b_fig1a", FIG1A)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Fig. 1a — curves\n\nx")])
+    (root / "notebooks" / "midalign").mkdir(parents=True)
+    nbformat.write(nb, root / "notebooks" / "midalign" / "fig1a_layer_retrieval.ipynb")
+    _manifest(root, "midalign/fig1a_layer_retrieval", "ok",
+              ["results/demo/b_fig1a.csv", "figures/demo/a.png", "figures/demo/a.pdf"])
+    _manifest(root, "neuronxa/fig2_layer_scores", "failed", ["figures/demo/b.png"])
+    readme = root / "README.md"
+    readme.write_text("intro\n<!-- demo-report:start -->\nold table\n<!-- demo-report:end -->\n"
+                      "mid\n<!-- demo-figures:start -->\nold\n<!-- demo-figures:end -->\nend\n")
+    assert cli.main(["-q", "report", "--profile", "demo", "--readme", str(readme)]) == 0
+    gallery = ("<details><summary><code>midalign/fig1a_layer_retrieval</code>: Fig. 1a — curves"
+               "</summary>\n\n![midalign/fig1a_layer_retrieval: a](figures/demo/a.png)\n\n"
+               "</details>\n")
+    assert readme.read_text() == ("intro\n<!-- demo-report:start -->\n" + EXPECTED.split(
+        "| `neuronxa")[0] + "<!-- demo-report:end -->\nmid\n<!-- demo-figures:start -->\n"
+        + gallery + "<!-- demo-figures:end -->\nend\n")
+
+
+def test_readme_without_the_markers_is_refused():
+    with pytest.raises(ValueError, match="demo-report:start"):
+        report.replace_block("no markers here", "demo-report", "x")

@@ -3,7 +3,7 @@
     xlnb list
     xlnb run midalign/fig1a_layer_retrieval --profile smoke -p n_pairs=8 [--force]
     xlnb reproduce --profile demo [--only 'midalign/*'] [-p load_in_4bit=true] [--force]
-    xlnb report --profile demo [--out FILE]
+    xlnb report --profile demo [--out FILE] [--readme README.md]
 """
 
 from __future__ import annotations
@@ -90,6 +90,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"note: {path} is not from a finished run (no manifest lists it)", file=sys.stderr)
     if args.out:
         print(f"(written to {args.out})", file=sys.stderr)
+    if args.readme:
+        report.update_readme(args.profile, args.readme)
+        print(f"(table and figures updated in {args.readme})", file=sys.stderr)
     return 0
 
 
@@ -114,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     table = sub.add_parser("report", help="paper vs ours: every notebook's headline numbers")
     table.add_argument("--profile", required=True, help="smoke, demo or paper")
     table.add_argument("--out", metavar="FILE", help="also write the markdown table here")
+    table.add_argument("--readme", metavar="FILE",
+                       help="rewrite the <profile>-report and <profile>-figures blocks of this "
+                            "README")
     return parser
 
 

@@ -16,8 +16,8 @@ import pandas as pd
 from xlnb.outputs import HEADLINE_COLUMNS, atomic_write
 from xlnb.paths import project_root, relative_to_root
 
-__all__ = ["format_value", "headline_files", "headline_table", "headlines_markdown", "report",
-           "unrecorded_files"]
+__all__ = ["figure_gallery", "format_value", "headline_files", "headline_table",
+           "headlines_markdown", "replace_block", "report", "unrecorded_files", "update_readme"]
 
 MISSING = "—"  # shown where the paper reports no value
 
@@ -107,3 +107,67 @@ def report(profile: str, out: str | Path | None = None) -> str:
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(out, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"), log=False)
     return text
+
+
+def _finished_runs(profile: str) -> list[dict]:
+    """The manifests of ``runs/<profile>/`` whose run finished (status ok), by notebook."""
+    import json
+
+    runs = project_root() / "runs" / profile
+    found = []
+    for path in sorted(runs.rglob("*.json")) if runs.is_dir() else []:
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(manifest, dict) and manifest.get("status") == "ok":
+            found.append(manifest)
+    return sorted(found, key=lambda m: m.get("notebook", ""))
+
+
+def _title(ref: str) -> str:
+    """The first line of a notebook's title cell, without the ``#``."""
+    import nbformat
+
+    path = project_root() / "notebooks" / f"{ref}.ipynb"
+    if not path.is_file():
+        return ref
+    cells = nbformat.read(path, as_version=4).cells
+    first = next((c.source for c in cells if c.cell_type == "markdown"), ref)
+    return first.strip().splitlines()[0].lstrip("#").strip()
+
+
+def figure_gallery(profile: str) -> str:
+    """One collapsed ``<details>`` section per finished run with its PNG figures, in markdown;
+    the README shows the demo profile's (its PNGs are committed under ``figures/demo/``)."""
+    sections = []
+    for manifest in _finished_runs(profile):
+        pngs = [o for o in manifest.get("outputs", []) if str(o).endswith(".png")]
+        if not pngs:
+            continue
+        ref = manifest["notebook"]
+        images = "\n".join(f"![{ref}: {Path(p).stem}]({p})" for p in pngs)
+        sections.append(f"<details><summary><code>{ref}</code>: {_title(ref)}</summary>\n\n"
+                        f"{images}\n\n</details>\n")
+    return "\n".join(sections)
+
+
+def replace_block(text: str, name: str, body: str) -> str:
+    """``text`` with what lies between ``<!-- name:start -->`` and ``<!-- name:end -->``
+    replaced by ``body``; ValueError when a marker is missing."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
+        raise ValueError(f"expected one {start} ... {end} block")
+    head, rest = text.split(start)
+    return head + start + "\n" + body + end + rest.split(end, 1)[1]
+
+
+def update_readme(profile: str, readme: str | Path) -> Path:
+    """Rewrite the ``demo-report`` (paper vs ours) and ``demo-figures`` blocks of ``readme``
+    from ``profile``'s headline files and finished runs."""
+    readme = Path(readme)
+    text = readme.read_text(encoding="utf-8")
+    text = replace_block(text, f"{profile}-report", report(profile))
+    text = replace_block(text, f"{profile}-figures", figure_gallery(profile))
+    atomic_write(readme, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"), log=False)
+    return readme
