@@ -17,13 +17,15 @@ def task_setup(task_name: str, *, train_languages: Sequence[str], test_languages
                align_languages: Sequence[str] = (), align_source: str = "tatoeba",
                n_train: int | None, n_dev: int | None, n_test: int | None,
                n_pairs: int | None, n_dev_pairs: int | None = None, data_root=None,
-               seed: int = 0) -> dict:
+               seed: int = 0, splits: tuple[str, str] = ("train", "dev")) -> dict:
     """Train, dev and test examples and alignment pairs of one task (MidAlign Table 1).
 
     Slot filling aligns ``align_languages`` with pairs from ``align_source``; MT aligns its
     own training pairs (the non-English sides of ``train_languages``, directions such as
     ``de-en``), as the paper does. Dev pairs are drawn with another seed; for MT there are
-    none (the dev task loss drives early stopping)."""
+    none (the dev task loss drives early stopping). splits: the (training, development)
+    split names, e.g. ``("dev", "test")`` where only those are offline (UNER English-EWT);
+    the test sets are always ``test``."""
     if task_name == "mt":
         align_languages = sorted({d.replace("en", "").strip("-") for d in train_languages})
         align_source = "mt"
@@ -39,7 +41,7 @@ def task_setup(task_name: str, *, train_languages: Sequence[str], test_languages
         if n_dev_pairs and task_name != "mt":
             dev_pairs = S.alignment_pairs(align_source, align_languages, n=n_dev_pairs,
                                           data_root=data_root, seed=seed + 99)
-    return dict(task=task_name, train=split("train", n_train), dev=split("dev", n_dev),
+    return dict(task=task_name, train=split(splits[0], n_train), dev=split(splits[1], n_dev),
                 tests=S.test_sets(task_name, test_languages, n=n_test, data_root=data_root,
                                   seed=seed),
                 pairs=pairs, dev_pairs=dev_pairs, align_source=align_source,

@@ -1,5 +1,6 @@
-"""Generative tasks (MidAlign §4.1): slot filling (MASSIVE) and machine translation
-(ALMA / WMT23), each a reader, the paper's prompt, a parser and a metric.
+"""Generative tasks (MidAlign §4.1): slot filling (MASSIVE), machine translation
+(ALMA / WMT23) and JSON named entities (UNER), each a reader, the paper's prompt, a parser
+and a metric.
 
 ``get_task(name)`` returns a registered task; log-likelihood scoring of XNLI / XCOPA stays in
 :mod:`xlnb.evaluate`.
@@ -26,7 +27,7 @@ def task_names() -> list[str]:
 
 
 def get_task(name: str) -> Task:
-    """The task registered as ``name`` (``slot_filling``, ``mt``)."""
+    """The task registered as ``name`` (``slot_filling``, ``mt``, ``json_ner``)."""
     _import_builtin()
     if name not in _REGISTRY:
         raise LookupError(f"unknown task {name!r}; known tasks: {', '.join(sorted(_REGISTRY))}")
@@ -37,7 +38,7 @@ def _import_builtin() -> None:
     """Import the built-in task modules so their ``@register`` lines run."""
     import importlib
 
-    for module in ("massive", "mt"):
+    for module in ("massive", "mt", "uner"):
         try:
             importlib.import_module(f"xlnb.tasks.{module}")
         except ModuleNotFoundError as err:  # a task module not written yet
