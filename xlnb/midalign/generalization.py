@@ -29,13 +29,15 @@ import pandas as pd
 from xlnb.metrics.stats import bootstrap_item_means
 from xlnb.tasks.pairs import SOURCES, split_flores_lines
 
-PARTS = ("languages", "domain")
+PARTS = ("languages", "domain", "both")
 
 
 @dataclass(frozen=True)
 class Setting:
     """One row group of Table 5: alignment pairs to English from ``source`` for
-    ``languages``; ``part`` is the table's upper (``languages``) or lower (``domain``) half."""
+    ``languages``; ``part`` is the table's upper (``languages``) or lower (``domain``) half,
+    or ``both``: the paper's "only de-en" and "Tatoeba (different)" rows report the same
+    71.9, so one de-en Tatoeba run can serve both halves."""
 
     name: str
     source: str
@@ -207,14 +209,18 @@ def measure(model, tokenizer, texts: Mapping[str, list[str]], *, layer: int, piv
 
 def run_alignment_only(model_name: str, config, settings: Sequence[Setting],
                        pairs: Mapping[str, Sequence], texts: Mapping[str, list[str]], *,
-                       seeds: Sequence[int], load_kwargs: dict | None = None,
+                       seeds: Sequence[int] | Mapping[str, Sequence[int]],
+                       dev_pairs: Mapping[str, Sequence | None] | None = None,
+                       load_kwargs: dict | None = None,
                        reps_kwargs: dict | None = None, data_key: dict | None = None):
     """Table 5's loop: retrieval of the untrained model, then for every setting and seed an
     alignment-only adapter (``config`` with mode ``align``; trained once and reused from the
     adapter cache) and its retrieval on the same held-out ``texts``.
 
-    pairs: setting name -> alignment pairs. Returns ``(hits, aggregate, layer)``: the
-    :func:`hits_frame` of every model, §4.2's aggregate per model (columns ``setting, seed,
+    pairs: setting name -> alignment pairs; seeds: for every setting, or setting name ->
+    seeds (e.g. several seeds for the multi-language setting only); dev_pairs: setting name
+    -> pairs of a development alignment loss (early stopping) or None. Returns ``(hits,
+    aggregate, layer)``: the :func:`hits_frame` of every model, §4.2's aggregate per model (columns ``setting, seed,
     system, value``) and the representation index of the aligned layer."""
     from xlnb.hooks import resolve_layer
     from xlnb.midalign.systems import system_adapter, system_model
@@ -234,9 +240,10 @@ def run_alignment_only(model_name: str, config, settings: Sequence[Setting],
     del model
     for setting in settings:
         key = dict(data_key or {}, pairs=setting.source, pair_languages=list(setting.languages))
-        for seed in seeds:
+        for seed in (seeds[setting.name] if isinstance(seeds, Mapping) else seeds):
             adapter = system_adapter(model_name, dataclasses.replace(config, seed=seed),
-                                     task_name=None, pairs=pairs[setting.name], data_key=key,
+                                     task_name=None, pairs=pairs[setting.name],
+                                     dev_pairs=(dev_pairs or {}).get(setting.name), data_key=key,
                                      load_kwargs=load_kwargs)
             model, tok = system_model(model_name, adapter, **load_kwargs)
             got, table = measure(model, tok, texts, layer=layer, **reps_kwargs)

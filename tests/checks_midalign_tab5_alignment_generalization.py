@@ -1,0 +1,42 @@
+"""Smoke-output checks of MidAlign Table 5 (alignment generalization): what the notebook
+promises, from its smoke params (tiny-llama, 4 blocks; 12 held-out FLORES lines; en, de, sw, cy;
+multi = sw + cy with seeds 1 and 2, de-en from FLORES, Tatoeba and IWSLT with seed 1)."""
+
+from __future__ import annotations
+
+REF = "midalign/tab5_alignment_generalization"
+SETTINGS = {"multi": {"sw", "cy"}, "de-en flores": {"de"}, "de-en tatoeba": {"de"},
+            "de-en iwslt": {"de"}}
+
+
+def _check(read):
+    table, aggregate, hits = read(), read("_aggregate"), read("_hits")
+    # one row per setting and non-English retrieval language
+    assert sorted(table.setting) == sorted(s for s in SETTINGS for _ in range(3))
+    assert set(table.language) == {"de", "sw", "cy"}
+    for name, langs in SETTINGS.items():
+        part = table[table.setting == name]
+        assert set(part[part.aligned].language) == langs, name
+    assert (table.layer == 2).all()  # the middle of tiny-llama's 4 blocks
+    for col in ("before", "after", "before_low", "after_high", "after_seed_min"):
+        assert table[col].between(0, 1).all(), col
+    for name in ("before", "after", "delta"):
+        assert (table[f"{name}_low"] <= table[name] + 1e-12).all()
+        assert (table[name] <= table[f"{name}_high"] + 1e-12).all()
+    # two seeds for multi, one elsewhere; the seed range brackets the seed mean
+    assert set(table[table.setting == "multi"].n_seeds) == {2}
+    assert set(table[table.setting != "multi"].n_seeds) == {1}
+    assert (table.after_seed_min <= table.after + 1e-12).all()
+    assert (table.after <= table.after_seed_max + 1e-12).all()
+    assert (table.n_sentences == 12).all()
+    # accuracies are multiples of 1/12 per seed; after is a mean over seeds
+    assert ((table.before * 12).round(6) % 1 == 0).all()
+    assert ((table.delta - (table.after - table.before)).abs() < 1e-9).all()
+    # the untrained model is measured once; every trained model on the same 12 sentences
+    before = hits[hits.system == "before"]
+    assert len(before) == 3 * 12 and set(before.setting) == {"none"}
+    assert len(hits[hits.system == "after"]) == 5 * 3 * 12
+    assert len(aggregate) == 1 + 5 and aggregate.value.between(0, 1).all()
+
+
+CHECKS = {REF: _check}
