@@ -1,0 +1,33 @@
+"""Smoke-output checks of notebooks/midalign/tab8_english_only (loaded by tests/test_notebooks.py)."""
+
+SYSTEMS = {"English-only", "multilingual"}
+
+
+def _check_tab8(read):
+    table, summary, outputs = read(), read("_summary"), read("_outputs")
+    f1 = table[table.metric == "f1"]
+    assert set(f1.system) == SYSTEMS
+    for system in SYSTEMS:
+        assert set(f1[f1.system == system].language) == {"en", "de", "sw"}
+    assert f1.value.between(0, 1).all()
+    role = f1.set_index(["system", "language"]).role
+    # German: trained by the multilingual system only; Swahili: transfer for both
+    assert role[("English-only", "en")] == "supervised" and role[("English-only", "de")] == "transfer"
+    assert role[("multilingual", "de")] == "supervised" and role[("multilingual", "sw")] == "transfer"
+    paper = f1.set_index(["system", "language"]).paper_f1  # Table 8, typed in from the paper
+    assert paper[("English-only", "en")] == 82.5 and paper[("multilingual", "de")] == 75.0
+    assert paper[("English-only", "sw")] == 39.8 and paper[("multilingual", "sw")] == 42.8
+    groups = summary[(summary.metric == "f1")].set_index(["system", "group"])
+    assert set(groups.index.get_level_values("group")) == {"English-only training",
+                                                           "added by multilingual", "transfer"}
+    # the transfer group is Swahili alone: its mean is the sw row
+    for system in SYSTEMS:
+        assert abs(groups.loc[(system, "transfer"), "value"] - f1[(f1.system == system)
+                   & (f1.language == "sw")].value.item()) < 1e-12
+    # 2 systems x 3 languages x n_test = 4, the same test lines (ids) for both systems
+    assert len(outputs) == 2 * 3 * 4
+    ids = {s: sorted(zip(o.language, o.id.astype(str))) for s, o in outputs.groupby("system")}
+    assert ids["English-only"] == ids["multilingual"]
+
+
+CHECKS = {"midalign/tab8_english_only": _check_tab8}
