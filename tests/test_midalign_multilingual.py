@@ -2,8 +2,11 @@
 a test file into training lines, the two training sets, Table 8's groups and the paper's
 numbers, and the per-layer change against the base model — against values worked out by hand."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
+import yaml
 
 from xlnb.midalign import experiment, layer_change, multilingual as M
 from xlnb.tasks.base import Example
@@ -138,3 +141,25 @@ def test_curve_intervals_and_largest_change():
     changes = pd.DataFrame(dict(system=["s", "s", "s"], layer=[0, 1, 2],
                                 change=[0.02, -0.05, 0.04]))
     assert layer_change.largest_change(changes, "s").layer == 1  # |-0.05|, not max 0.04
+
+
+SETTINGS = Path(__file__).resolve().parents[2] / "shared" / "papers" / "settings.yaml"
+
+
+@pytest.mark.parametrize("ref", ["midalign/tab8_english_only", "midalign/fig3_sft_alignment"])
+def test_paper_profiles_are_table8s_setting(ref):
+    """The paper profiles train English-only vs the paper's five languages from the hub and
+    test on Table 8's 20 languages (settings.yaml, App. A and §4.1; typed in below too)."""
+    from xlnb.params import load_params
+
+    params = load_params(ref, "paper")
+    assert params["english_train_languages"] == ["en"]
+    assert params["slot_train_languages"] == ["ar", "en", "es", "ru", "zh"]
+    assert params["train_from_test"] == [] and params["data_root"] is None
+    assert sorted(params["slot_test_languages"]) == sorted(M.PAPER_TABLE8["multilingual"])
+    assert params["n_train"] is None and params["max_steps"] is None
+    if SETTINGS.is_file():
+        data = yaml.safe_load(SETTINGS.read_text())["midalign"]["data"]["slot_filling"]
+        assert params["slot_train_languages"] == data["train_languages"]
+        assert set(params["slot_test_languages"]) == set(data["train_languages"]) | set(
+            data["transfer_languages"])
