@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from xlnb.midalign import experiment, layer_change, multilingual as M
+from xlnb.midalign import experiment, layer_change
+from xlnb.midalign import multilingual as M
 from xlnb.tasks.base import Example
 
 

@@ -17,7 +17,7 @@ utterance out of training.
 from __future__ import annotations
 
 import hashlib
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -87,7 +87,7 @@ def borrow_training(setup: dict, languages: Sequence[str], *, n_train: int, n_de
     Returns a new setup: train / dev extended (the setup's own languages first), supervised
     extended, tests unchanged, and ``borrowed`` = {language: {"train": ids, "dev": ids}}."""
     if isinstance(languages, str):
-        raise ValueError(f"languages must be a list, got {languages!r}")
+        raise TypeError(f"languages must be a list, got {languages!r}")
     clash = [x for x in languages if x in setup["supervised"]]
     if clash:
         raise ValueError(f"{clash} already have training data in the setup "
