@@ -159,6 +159,13 @@ def normalize_text(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
+def _match(pred, ref) -> tuple[int, int, int]:
+    """(matched, predicted, gold) tuples of one example, compared as multisets."""
+    p = Counter((t.upper(), normalize_text(x)) for t, x in pred)
+    g = Counter((t.upper(), normalize_text(x)) for t, x in ref)
+    return sum((p & g).values()), sum(p.values()), sum(g.values())
+
+
 def entity_f1(predicted, gold) -> dict[str, float]:
     """Micro precision, recall and F1 over (type, text) tuples, MidAlign Table 7's F1.
 
@@ -172,12 +179,9 @@ def entity_f1(predicted, gold) -> dict[str, float]:
         raise ValueError(f"{len(predicted)} predictions for {len(gold)} references")
     tp = n_pred = n_gold = exact = 0
     for pred, ref in zip(predicted, gold):
-        p = Counter((t.upper(), normalize_text(x)) for t, x in pred)
-        g = Counter((t.upper(), normalize_text(x)) for t, x in ref)
-        tp += sum((p & g).values())
-        n_pred += sum(p.values())
-        n_gold += sum(g.values())
-        exact += p == g
+        matched, n_p, n_g = _match(pred, ref)
+        tp, n_pred, n_gold = tp + matched, n_pred + n_p, n_gold + n_g
+        exact += matched == n_p == n_g
     precision = tp / n_pred if n_pred else 0.0
     recall = tp / n_gold if n_gold else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -195,5 +199,18 @@ def score_outputs(outputs, gold) -> dict[str, float]:
     return scores
 
 
-__all__ = ["ENTITY_TYPES", "Entity", "PROMPT", "Parsed", "entity_f1", "normalize_text",
-           "parse_entities", "prompt_text", "score_outputs", "target_json"]
+def entity_counts(outputs, gold) -> list[tuple[int, int, int, int]]:
+    """Per example ``(true positives, predicted, gold, unparseable 0/1)`` as
+    :func:`entity_f1` and :func:`score_outputs` count them: the sums give micro F1
+    ``2 tp / (predicted + gold)``, so a bootstrap over examples can resample these rows."""
+    if len(outputs) != len(gold):
+        raise ValueError(f"{len(outputs)} outputs for {len(gold)} references")
+    rows = []
+    for output, ref in zip(outputs, gold):
+        parsed = parse_entities(output)
+        rows.append((*_match(parsed.entities, ref), int(not parsed.parseable)))
+    return rows
+
+
+__all__ = ["ENTITY_TYPES", "Entity", "PROMPT", "Parsed", "entity_counts", "entity_f1",
+           "normalize_text", "parse_entities", "prompt_text", "score_outputs", "target_json"]
