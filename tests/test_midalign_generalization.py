@@ -128,3 +128,8 @@ def test_hits_frame_columns():
     assert got.to_dict("list") == {"language": ["sw", "sw"], "sentence": [0, 1],
                                    "hit": [1.0, 0.0], "setting": ["s", "s"], "seed": [1, 1],
                                    "system": ["after", "after"]}
+
+
+def test_aggregate_is_nan_when_only_the_aligned_layer_was_measured():
+    got = G.aggregate_frame(None, setting="x", seed=1, system="after")
+    assert math.isnan(got.value.item()) and got.system.item() == "after"

@@ -179,12 +179,14 @@ def _by_sentence(part: pd.DataFrame, lang: str, what: str) -> np.ndarray:
     return table.to_numpy(dtype=float)
 
 
-def aggregate_frame(table: pd.DataFrame, **columns) -> pd.DataFrame:
+def aggregate_frame(table: pd.DataFrame | None, **columns) -> pd.DataFrame:
     """MidAlign §4.2's retrieval aggregate of one model (all ordered pairs, even layers above
-    0; :func:`xlnb.midalign.tables.retrieval_aggregate`) with the given constant columns."""
+    0; :func:`xlnb.midalign.tables.retrieval_aggregate`) with the given constant columns;
+    NaN when ``table`` is None (only the aligned layer was measured)."""
     from xlnb.midalign.tables import retrieval_aggregate
 
-    value = retrieval_aggregate(table.assign(system="x"))["value"].iloc[0]
+    value = (np.nan if table is None else
+             retrieval_aggregate(table.assign(system="x"))["value"].iloc[0])
     return pd.DataFrame([dict(columns, value=float(value))])
 
 
@@ -195,13 +197,18 @@ def settings_table(settings: Sequence[Setting], pairs: Mapping[str, Sequence]) -
 
 
 def measure(model, tokenizer, texts: Mapping[str, list[str]], *, layer: int, pivot: str = "en",
-            margin: str = "ratio", k: int = 4, **reps_kwargs):
-    """``(hits, table)`` of one model: :func:`to_pivot_hits` at ``layer`` and the all-pairs
-    retrieval table of every layer (columns ``layer, src, tgt, accuracy``) for §4.2's
-    aggregate, from one extraction. reps_kwargs go to :func:`xlnb.reps.sentence_reps`."""
+            margin: str = "ratio", k: int = 4, all_layers: bool = True, **reps_kwargs):
+    """``(hits, table)`` of one model: :func:`to_pivot_hits` at ``layer`` and, with
+    ``all_layers``, the all-pairs retrieval table of every layer (columns ``layer, src,
+    tgt, accuracy``) for §4.2's aggregate, from one extraction. Without it only ``layer``
+    is extracted (the forward stops there: about half the cost at the middle layer) and
+    ``table`` is None. reps_kwargs go to :func:`xlnb.reps.sentence_reps`."""
     from xlnb.layerwise import language_reps
     from xlnb.metrics import all_pairs_hits, hits_table
 
+    if not all_layers:
+        reps = language_reps(model, tokenizer, texts, layers=[layer], **reps_kwargs)
+        return to_pivot_hits(reps, 0, pivot, margin=margin, k=k), None
     reps = language_reps(model, tokenizer, texts, **reps_kwargs)
     pairs, hits = all_pairs_hits(reps, margin=margin, k=k)
     return to_pivot_hits(reps, layer, pivot, margin=margin, k=k), hits_table(pairs, hits)
@@ -212,14 +219,16 @@ def run_alignment_only(model_name: str, config, settings: Sequence[Setting],
                        seeds: Sequence[int] | Mapping[str, Sequence[int]],
                        dev_pairs: Mapping[str, Sequence | None] | None = None,
                        load_kwargs: dict | None = None,
-                       reps_kwargs: dict | None = None, data_key: dict | None = None):
+                       reps_kwargs: dict | None = None, data_key: dict | None = None,
+                       all_layers: bool = True):
     """Table 5's loop: retrieval of the untrained model, then for every setting and seed an
     alignment-only adapter (``config`` with mode ``align``; trained once and reused from the
     adapter cache) and its retrieval on the same held-out ``texts``.
 
     pairs: setting name -> alignment pairs; seeds: for every setting, or setting name ->
     seeds (e.g. several seeds for the multi-language setting only); dev_pairs: setting name
-    -> pairs of a development alignment loss (early stopping) or None. Returns ``(hits,
+    -> pairs of a development alignment loss (early stopping) or None; all_layers: see
+    :func:`measure` (False: no aggregate, half the extraction). Returns ``(hits,
     aggregate, layer)``: the :func:`hits_frame` of every model, §4.2's aggregate per model (columns ``setting, seed,
     system, value``) and the representation index of the aligned layer."""
     from xlnb.hooks import resolve_layer
@@ -234,7 +243,8 @@ def run_alignment_only(model_name: str, config, settings: Sequence[Setting],
     load_kwargs, reps_kwargs = dict(load_kwargs or {}), dict(reps_kwargs or {})
     model, tok = system_model(model_name, None, **load_kwargs)
     layer = resolve_layer(model, config.layer)
-    got, table = measure(model, tok, texts, layer=layer, **reps_kwargs)
+    got, table = measure(model, tok, texts, layer=layer, all_layers=all_layers,
+                         **reps_kwargs)
     hits = [hits_frame(got, setting="none", seed=0, system="before")]
     aggregate = [aggregate_frame(table, setting="none", seed=0, system="before")]
     del model
@@ -246,7 +256,8 @@ def run_alignment_only(model_name: str, config, settings: Sequence[Setting],
                                      dev_pairs=(dev_pairs or {}).get(setting.name), data_key=key,
                                      load_kwargs=load_kwargs)
             model, tok = system_model(model_name, adapter, **load_kwargs)
-            got, table = measure(model, tok, texts, layer=layer, **reps_kwargs)
+            got, table = measure(model, tok, texts, layer=layer, all_layers=all_layers,
+                                 **reps_kwargs)
             hits.append(hits_frame(got, setting=setting.name, seed=seed, system="after"))
             aggregate.append(aggregate_frame(table, setting=setting.name, seed=seed,
                                              system="after"))
