@@ -71,6 +71,19 @@ PAPER = {
                                         target_languages=["zh", "es", "tr", "el"]),
     # CL-ICP §3.2: the single-output linear model
     "clicp/fig1_toy_gradient_alignment": dict(n_outputs=1),
+    # MidAlign §6.3, App. D.3: Table 2's slot-filling SFT merged with §6.2's alignment-only
+    # module (Tatoeba {cy, ja, jv, sw, tl}-en, middle layer), task weights {0.5, 0.7, 0.9}
+    "midalign/tab6_merging": dict(
+        model="meta-llama/Meta-Llama-3-8B-Instruct", slot_train_languages=["ar", "en", "es", "ru", "zh"],
+        slot_align_languages=["cy", "ja", "jv", "sw", "tl"], align_source="tatoeba",
+        align_layer="middle", merge_weights=[0.5, 0.7, 0.9], learning_rate=0.0005,
+        align_learning_rate=0.0005, align_pair_batch_size=32),
+    # MidAlign §2: SFT on MASSIVE's five training languages, middle-layer retrieval on
+    # FLORES-200 dev (997 sentences, §4.2)
+    "midalign/fig1b_alignment_vs_transfer": dict(
+        model="meta-llama/Meta-Llama-3-8B-Instruct", task="slot_filling",
+        train_languages=["ar", "en", "es", "ru", "zh"], alignment_layer="middle",
+        retrieval_split="dev", n_retrieval=997),
 }
 
 
