@@ -315,3 +315,32 @@ def test_hub_loader_falls_back_to_the_parquet_copy(task, monkeypatch):
     examples = task.load("en", "dev")
     assert calls[1] == ("BramVanroy/universal_ner", ("en_ewt",), {"split": "validation"})
     assert examples[0].id == "en_ewt:s1" and examples[0].meta["entities"] == (("PER", "Ana"),)
+
+
+def test_per_example_counts_and_the_table_7_tables_by_hand():
+    import pandas as pd
+
+    from xlnb.midalign.json_generation import language_table, paired_gain
+    from xlnb.tasks.json_ner import entity_counts
+
+    ann = '{"Results": [{"TypeName": "PER", "Text": "Ann"}]}'
+    none = '{"Results": []}'
+    gold = [[("PER", "Ann")], [], [("PER", "Ann")], [("PER", "Ann")]]
+    assert entity_counts([ann, none, "junk", ann], gold) == [
+        (1, 1, 1, 0), (0, 0, 0, 0), (0, 0, 1, 1), (1, 1, 1, 0)]
+    rows = [dict(system=system, seed=1, language="en", id=str(i), output=out,
+                 target=[ann, none, ann, ann][i])
+            for system, outs in [("sft", [ann, none, "junk", ann]),
+                                 ("sft+align", [ann, ann, ann, none])]
+            for i, out in enumerate(outs)]
+    table = language_table(pd.DataFrame(rows), n_boot=200).set_index(["system", "metric"])
+    # sft: tp 2, 2 predicted, 3 gold -> F1 4/5; one of four unreadable
+    # sft+align: tp 2 (sentences 0 and 2), 3 predicted, 3 gold -> F1 2/3; all readable
+    assert table.value[("sft", "f1")] == pytest.approx(0.8)
+    assert table.value[("sft", "unparseable")] == 0.25
+    assert table.value[("sft+align", "f1")] == pytest.approx(2 / 3)
+    assert table.value[("sft+align", "unparseable")] == 0.0
+    assert (table.ci_low <= table.value + 1e-12).all() and (table.value <= table.ci_high).all()
+    gain = paired_gain(pd.DataFrame(rows), n_boot=200)
+    assert len(gain) == 1 and gain.value.item() == pytest.approx(2 / 3 - 0.8)
+    assert gain.ci_low.item() <= gain.value.item() <= gain.ci_high.item()
