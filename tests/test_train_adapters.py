@@ -121,10 +121,3 @@ def test_adapter_that_does_not_fit(pairs):
 def test_data_key_must_describe_the_data(pairs):
     with pytest.raises(TypeError, match="data_key"):
         trained_adapter("tiny-llama", CONFIG, pairs=pairs, data_key="micro")
-
-
-def test_adapter_key_takes_2_and_2_0_epochs_as_one_setting():
-    key = lambda **kw: adapters.adapter_key("m", TrainConfig(**kw), {"task": "t"}, "d")  # noqa: E731
-    assert key(max_epochs=2) == key(max_epochs=2.0)
-    assert key(max_epochs=2) != key(max_epochs=2.5)
-    assert key(learning_rate=1e-3) != key(learning_rate=2e-3)

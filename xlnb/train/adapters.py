@@ -32,10 +32,7 @@ def adapter_key(model_name: str, config: TrainConfig, data_key: dict, digest: st
         json.dumps(data_key)
     except TypeError as err:
         raise ValueError(f"data_key must be a JSON-serialisable dict, got {data_key!r}") from err
-    # 2 and 2.0 (a YAML file and a notebook default) are one setting, so one adapter
-    settings = {k: int(v) if isinstance(v, float) and v.is_integer() else v
-                for k, v in config.result_dict().items()}
-    digest_key = cache_key(what="adapter", model=model_name, config=settings,
+    digest_key = cache_key(what="adapter", model=model_name, config=config.result_dict(),
                            data_key=data_key, data=digest)
     slug = f"{model_name}-{data_key.get('task', 'data')}-{config.mode}"
     return re.sub(r"[^A-Za-z0-9._-]+", "-", slug)[-60:].strip("-") + "-" + digest_key[:16]
