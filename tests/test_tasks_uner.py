@@ -8,10 +8,17 @@ import types
 import pytest
 
 from xlnb.tasks import Example, get_task, task_names
-from xlnb.tasks.json_ner import (PROMPT, entity_f1, parse_entities, score_outputs,
-                                 target_json)
-from xlnb.tasks.uner import (HUB_ID, TREEBANKS, Sentence, entity_spans, iso_code, read_iob2,
-                             sentence_entities, treebank_of)
+from xlnb.tasks.json_ner import PROMPT, entity_f1, parse_entities, score_outputs, target_json
+from xlnb.tasks.uner import (
+    HUB_ID,
+    TREEBANKS,
+    Sentence,
+    entity_spans,
+    iso_code,
+    read_iob2,
+    sentence_entities,
+    treebank_of,
+)
 
 PUD = ["en_pud", "de_pud", "pt_pud", "ru_pud", "zh_pud", "sv_pud"]
 
@@ -220,8 +227,8 @@ def test_target_round_trips_through_the_parser():
     ('```json\n{"Results": [{"TypeName": "PER", "Text": "Obama"}]}\n```', [("PER", "Obama")]),
     ('```\n[{"TypeName": "ORG", "Text": "NATO"}]\n```\nThese are all.', [("ORG", "NATO")]),
     ('Sure! The result is {"Results": []} - no entities.', []),
-    ('"Results": [{"TypeName": "LOC", "Text": "Iguazu Falls", "Start": 81, "End": 93}, '
-     '{"TypeName": "LOC", "Text": "Brazil", "Start": 125, "End": 131}]',
+    (('"Results": [{"TypeName": "LOC", "Text": "Iguazu Falls", "Start": 81, "End": 93}, '
+      '{"TypeName": "LOC", "Text": "Brazil", "Start": 125, "End": 131}]'),
      [("LOC", "Iguazu Falls"), ("LOC", "Brazil")]),  # the PDF's brace-less form
     ('{"TypeName": "ORG", "Text": "UN"}', [("ORG", "UN")]),  # a single object
     ('[{"type": "person", "text": "Kori"}, {"label": "Location", "entity": "Rome"}]',
@@ -328,8 +335,8 @@ def test_per_example_counts_and_the_table_7_tables_by_hand():
     gold = [[("PER", "Ann")], [], [("PER", "Ann")], [("PER", "Ann")]]
     assert entity_counts([ann, none, "junk", ann], gold) == [
         (1, 1, 1, 0), (0, 0, 0, 0), (0, 0, 1, 1), (1, 1, 1, 0)]
-    rows = [dict(system=system, seed=1, language="en", id=str(i), output=out,
-                 target=[ann, none, ann, ann][i])
+    rows = [{"system": system, "seed": 1, "language": "en", "id": str(i), "output": out,
+                 "target": [ann, none, ann, ann][i]}
             for system, outs in [("sft", [ann, none, "junk", ann]),
                                  ("sft+align", [ann, ann, ann, none])]
             for i, out in enumerate(outs)]

@@ -51,8 +51,9 @@ def language_table(outputs: pd.DataFrame, *, n_boot: int = 1000, alpha: float = 
         est, low, high = bootstrap_item_means(counts, stat, n_boot=n_boot, alpha=alpha,
                                               seed=seed)
         for i, metric in enumerate(("f1", "unparseable")):
-            rows.append(dict(zip(KEYS, key), metric=metric, value=float(est[i]),
-                             ci_low=float(low[i]), ci_high=float(high[i]), n=counts.shape[1]))
+            rows.append({**dict(zip(KEYS, key)), "metric": metric, "value": float(est[i]),
+                         "ci_low": float(low[i]), "ci_high": float(high[i]),
+                         "n": counts.shape[1]})
     return pd.DataFrame(rows)
 
 
@@ -73,8 +74,9 @@ def paired_gain(outputs: pd.DataFrame, *, system: str = "sft+align", baseline: s
         est, low, high = bootstrap_item_means(
             both, lambda m: _f1(m[:, 0, :]) - _f1(m[:, 1, :]), n_boot=n_boot, alpha=alpha,
             seed=seed)
-        rows.append(dict(seed=run_seed, language=language, system=system, baseline=baseline,
-                         value=float(est), ci_low=float(low), ci_high=float(high), n=len(ids)))
+        rows.append({"seed": run_seed, "language": language, "system": system,
+                     "baseline": baseline, "value": float(est), "ci_low": float(low),
+                     "ci_high": float(high), "n": len(ids)})
     return pd.DataFrame(rows)
 
 

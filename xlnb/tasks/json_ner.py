@@ -212,5 +212,5 @@ def entity_counts(outputs, gold) -> list[tuple[int, int, int, int]]:
     return rows
 
 
-__all__ = ["ENTITY_TYPES", "Entity", "PROMPT", "Parsed", "entity_counts", "entity_f1",
+__all__ = ["ENTITY_TYPES", "PROMPT", "Entity", "Parsed", "entity_counts", "entity_f1",
            "normalize_text", "parse_entities", "prompt_text", "score_outputs", "target_json"]

@@ -190,7 +190,7 @@ def hub_sentences(treebank: str, split: str) -> tuple[str, list[Sentence]]:
         data = datasets.load_dataset(HUB_ID, revision=HUB_REVISION, split=hub_split,
                                      data_files={hub_split: f"{treebank}/{hub_split}/*.parquet"})
         origin = f"{HUB_ID} {treebank} {hub_split}"
-    except Exception:  # no parquet conversion of the script repository: its parquet copy
+    except (OSError, ValueError):  # no parquet conversion (missing files / revision: OSError)
         data = datasets.load_dataset(HUB_MIRROR, treebank, split=hub_split)
         origin = f"{HUB_MIRROR} {treebank} {hub_split}"
     tag_feature = getattr(getattr(data, "features", {}).get("ner_tags"), "feature", None)
@@ -284,6 +284,6 @@ class JsonNER:
         return score_outputs(outputs, gold)
 
 
-__all__ = ["DEFAULT_TREEBANK", "JsonNER", "HUB_ID", "Sentence", "TREEBANKS", "entity_spans", "find_file",
-           "hub_sentences", "iso_code", "read_iob2", "sentence_entities", "subsample",
-           "token_offsets", "treebank_of"]
+__all__ = ["DEFAULT_TREEBANK", "HUB_ID", "TREEBANKS", "JsonNER", "Sentence", "entity_spans",
+           "find_file", "hub_sentences", "iso_code", "read_iob2", "sentence_entities",
+           "subsample", "token_offsets", "treebank_of"]
