@@ -40,3 +40,18 @@ def _check(read):
 
 
 CHECKS = {REF: _check}
+
+
+def _row(read, setting, language):
+    table = read()
+    rows = table[(table.setting == setting) & (table.language == language)]
+    assert len(rows) == 1, (setting, language)
+    return rows.iloc[0]
+
+
+def before_after_text(read, setting, language):
+    """``sw 0.010 → 0.130 (seeds 0.120–0.140; Δ +0.120 [0.080, 0.160])`` from the demo table."""
+    r = _row(read, setting, language)
+    seeds = (f"seeds {r.after_seed_min:.3f}–{r.after_seed_max:.3f}; " if r.n_seeds > 1 else "")
+    return (f"{language} {r.before:.3f} → {r.after:.3f} ({seeds}Δ {r.delta:+.3f} "
+            f"[{r.delta_low:+.3f}, {r.delta_high:+.3f}])")

@@ -133,3 +133,16 @@ def test_hits_frame_columns():
 def test_aggregate_is_nan_when_only_the_aligned_layer_was_measured():
     got = G.aggregate_frame(None, setting="x", seed=1, system="after")
     assert math.isnan(got.value.item()) and got.system.item() == "after"
+
+
+def test_measuring_only_the_aligned_layer_gives_the_same_hits():
+    # the early-exit path (forward stops at the layer) against the all-layer extraction
+    from xlnb.models import load_model
+
+    model, tok = load_model("tiny-llama")
+    texts = {"en": ["a cat sat here", "the dog ran", "one two three", "blue sky today"],
+             "de": ["eine Katze sass", "der Hund lief", "eins zwei drei", "blauer Himmel"]}
+    full, table = G.measure(model, tok, texts, layer=2, k=2, use_cache=False)
+    early, none = G.measure(model, tok, texts, layer=2, k=2, all_layers=False, use_cache=False)
+    assert none is None and sorted(table.layer.unique()) == [0, 1, 2, 3, 4]
+    assert full["de"].tolist() == early["de"].tolist() and len(full["de"]) == 4
