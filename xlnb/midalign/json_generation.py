@@ -107,6 +107,7 @@ def f1_by_language(table: pd.DataFrame, groups: dict[str, list[str]], *,
         ax.set_xticks(range(len(order)),
                       [f"{x}\n{_group_tag(x, groups)}" for x in order])
         ax.set_xlabel("")
+        ax.set_ylim(0, 100)
         ax.set_ylabel(labels[metric])
         ax.grid(axis="y", alpha=0.3)
         if metric == "unparseable" and ax.get_legend() is not None:
