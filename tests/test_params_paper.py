@@ -84,6 +84,14 @@ PAPER = {
         model="meta-llama/Meta-Llama-3-8B-Instruct", task="slot_filling",
         train_languages=["ar", "en", "es", "ru", "zh"], alignment_layer="middle",
         retrieval_split="dev", n_retrieval=997),
+    # MidAlign §4.1, Table 1, Table 7, fn. 7: UNER JSON generation, SFT on en, pt, zh, transfer
+    # to da, hr, sk, sr, sv, Tatoeba pairs for da and sv (sr left out), middle layer
+    "midalign/tab7_json_generation": dict(
+        model="meta-llama/Meta-Llama-3-8B-Instruct", systems=["sft", "sft+align"],
+        train_languages=["en", "pt", "zh"],
+        test_languages=["en", "pt", "zh", "da", "hr", "sk", "sr", "sv"],
+        align_languages=["da", "sv"], align_source="tatoeba", align_layer="middle",
+        temperature=0.1, learning_rate=0.0005, pair_batch_size=32),
 }
 
 
