@@ -33,11 +33,13 @@ def _check_tab6(read):
     assert sorted(one.layer.unique()) == [0, 1, 2, 3, 4] and len(one) == 5 * 6
     got = retr[retr.system == "merge delta w=0.9"].value.item()
     assert math.isclose(got, one[one.layer.isin([2, 4])].accuracy.mean(), abs_tol=1e-12)
-    # tiny-llama: 4 blocks x 7 projections per weight; the average differs from the delta
-    # merge below w = 1, and by less the closer w is to 1 (cross terms scale with w(1-w))
+    # tiny-llama: 4 blocks x 7 projections per weight. The average differs from the delta
+    # merge by -w(1-w)(B_t - B_a)(A_t - A_a): zero when the two A matrices agree. Both smoke
+    # adapters use seed 1, so their A start equal, and two updates (the first at warm-up
+    # learning rate 0, while B is still 0) leave A where it started: the gap is rounding only.
     assert len(gaps) == 3 * 4 * 7 and sorted(gaps.block.unique()) == [1, 2, 3, 4]
-    means = gaps.groupby("w").gap.mean()
-    assert (means > 0).all() and means[0.5] > means[0.9]
+    assert set(gaps.proj) == {"q", "k", "v", "o", "gate", "up", "down"}
+    assert gaps.gap.between(0, 1e-5).all()
 
 
 CHECKS = {"midalign/tab6_merging": _check_tab6}
