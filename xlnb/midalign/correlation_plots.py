@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from xlnb.style import styled
+from xlnb.style import font, styled
 
 
 @styled
@@ -25,7 +25,7 @@ def alignment_scatter(points: pd.DataFrame, correlations: pd.DataFrame | None = 
     x, y = 100 * points.alignment.to_numpy(float), 100 * points.transfer.to_numpy(float)
     ax.scatter(x, y, s=22)
     for lang, xi, yi in zip(points.language, x, y):
-        ax.annotate(lang, (xi, yi), textcoords="offset points", xytext=(3, 3), fontsize=8)
+        ax.annotate(lang, (xi, yi), textcoords="offset points", xytext=(3, 3), fontsize=font("annotation"))
     if len(points) >= 2 and np.ptp(x) > 0:
         slope, intercept = np.polyfit(x, y, 1)
         grid = np.linspace(x.min(), x.max(), 20)
@@ -37,7 +37,7 @@ def alignment_scatter(points: pd.DataFrame, correlations: pd.DataFrame | None = 
     if correlations is not None:
         lines.append(", ".join(_describe(row) for row in correlations.itertuples()))
     if lines:
-        ax.set_title("\n".join(lines), fontsize=8)
+        ax.set_title("\n".join(lines), fontsize=font("small"))
     fig.tight_layout()
     return fig
 

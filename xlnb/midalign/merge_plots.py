@@ -7,7 +7,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from xlnb.style import styled
+from xlnb.style import font, styled
 
 PANELS = (("f1", "supervised", "Slot F1 supervised (%)"),
           ("f1", "transfer", "Slot F1 transfer (%)"),
@@ -34,7 +34,7 @@ def merge_sweep(table: pd.DataFrame, gaps: pd.DataFrame | None = None, *,
         part = table[(table.metric == metric) & (table.group == group)]
         _sweep_panel(ax, part)
         ax.set_ylabel(label)
-        ax.set_title(label.split(" (")[0], fontsize=9)
+        ax.set_title(label.split(" (")[0], fontsize=font("body"))
     if n > len(panels):
         ax = axes[0][-1]
         per_block = gaps.groupby(["w", "block"], as_index=False)["gap"].mean()
@@ -42,8 +42,8 @@ def merge_sweep(table: pd.DataFrame, gaps: pd.DataFrame | None = None, *,
             ax.plot(line.block, line.gap, marker="o", ms=3, label=f"w={w:g}")
         ax.set_xlabel("block")
         ax.set_ylabel("relative gap, average vs delta")
-        ax.set_title("||dW_avg - dW_delta|| / ||dW_delta||", fontsize=9)
-        ax.legend(fontsize=7)
+        ax.set_title("||dW_avg - dW_delta|| / ||dW_delta||")
+        ax.legend()
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
@@ -63,4 +63,4 @@ def _sweep_panel(ax, part: pd.DataFrame) -> None:
             ax.axhline(100 * row.value.mean(), ls=style, color="gray", lw=1, label=label)
     ax.set_xlabel("task weight w")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend()

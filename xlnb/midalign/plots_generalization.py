@@ -38,10 +38,10 @@ def before_after_dots(table: pd.DataFrame, *, title: str | None = None):
         ax.vlines(x[spread] + 0.28, part.after_seed_min[spread] * 100,
                   part.after_seed_max[spread] * 100, color="C3", lw=2, label="seed range")
         ax.set_xticks(x, part.language)
-        ax.set_title(setting, fontsize=9)
+        ax.set_title(setting)
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].set_ylabel("retrieval to English (%)")
-    axes[0][-1].legend(fontsize=7, loc="upper right")
+    axes[0][-1].legend(loc="upper right")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
