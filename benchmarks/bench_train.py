@@ -9,7 +9,7 @@ fuller run)
 Part 1, on one batch of N FLORES-200 de-en pairs (2N sentences; the shipped micro set when
 ../shared/data is absent), LoRA r=8 on all projections, each step = forward + backward +
 AdamW, medians over interleaved repeats after a warm-up:
-- alignment step with early exit at the middle layer (``xlnb.train.trainer.align_loss``);
+- alignment step with early exit at the middle layer (``xlnb.train.objectives.align_loss``);
 - the same alignment loss from a full forward with ``output_hidden_states`` (all blocks and
   the LM head run, as in a model patched to return an extra loss);
 - a task step on the same 2N sequences, every token labelled (LM head on every position).
@@ -72,7 +72,7 @@ def step_timers(model, tokenizer, batch_pairs, slot_batch):
     from xlnb.pooling import pool
     from xlnb.train import TrainConfig, contrastive_loss
     from xlnb.train.batches import PairTokens, pair_batch
-    from xlnb.train.trainer import align_loss, task_loss
+    from xlnb.train.objectives import align_loss, task_loss
 
     config = TrainConfig()
     middle = n_blocks(model) // 2

@@ -13,7 +13,7 @@ import papermill
 import pytest
 from fixtures.toy_project import add_notebook, make_project, write_params
 
-from xlnb import cli, run
+from xlnb import cli, manifest, run
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def project(tmp_path, monkeypatch) -> Path:
     root = make_project(tmp_path / "proj")
     monkeypatch.setenv("XLNB_PROJECT_ROOT", str(root))
     monkeypatch.delenv("XLNB_OUTPUT_LOG", raising=False)
-    monkeypatch.setattr(run, "PACKAGE_DIR", _package(tmp_path / "pkg"))
+    monkeypatch.setattr(manifest, "PACKAGE_DIR", _package(tmp_path / "pkg"))
     return root
 
 
@@ -174,8 +174,8 @@ def _counting_execute(calls: list):
 def test_code_hash_covers_the_installed_package():
     import xlnb
 
-    assert run.PACKAGE_DIR == Path(xlnb.__file__).resolve().parent
-    assert (run.PACKAGE_DIR / "run.py").is_file()
+    assert manifest.PACKAGE_DIR == Path(xlnb.__file__).resolve().parent
+    assert (manifest.PACKAGE_DIR / "run.py").is_file()
 
 
 def test_code_hash_follows_sources_not_caches(tmp_path):

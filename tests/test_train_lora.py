@@ -6,7 +6,7 @@ import torch
 from xlnb.models import load_model
 from xlnb.train import TrainConfig, add_lora, lora_parameter_count
 from xlnb.train.lora import target_modules, trainable_parameters
-from xlnb.train.trainer import align_loss, task_loss
+from xlnb.train.objectives import align_loss, task_loss
 
 
 def test_llama3_8b_formula_gives_the_papers_count():

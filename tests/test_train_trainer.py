@@ -9,7 +9,7 @@ import torch
 
 from xlnb.data import load_parallel
 from xlnb.models import load_model
-from xlnb.train import TrainConfig, alignment_states, train, trainer
+from xlnb.train import TrainConfig, alignment_states, objectives, optim, train, trainer
 from xlnb.train.batches import PairTokens, Stream, pair_batch, task_batch
 
 
@@ -39,7 +39,7 @@ def test_task_loss_equals_the_full_lm_loss(name):
                 encode(tokenizer, "kurz", "short and longer answer")]
     batch = task_batch(examples, tokenizer.pad_token_id, "cpu")
     full = model(**batch).loss  # logits at every position, Hugging Face's loss
-    torch.testing.assert_close(trainer.task_loss(model, **batch), full, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(objectives.task_loss(model, **batch), full, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("task_per_align,pattern", [(1, "TATATA"), (2, "TTATTA"), (3, "TTTATT")])
@@ -210,12 +210,12 @@ def test_malformed_task_example_is_named(pairs, tmp_path):
 
 def test_precision_auto(monkeypatch):
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    assert trainer.autocast_dtype("auto", cpu) is None
+    assert optim.autocast_dtype("auto", cpu) is None
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)  # a T4
-    assert trainer.autocast_dtype("auto", cuda) == torch.float16
+    assert optim.autocast_dtype("auto", cuda) == torch.float16
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
-    assert trainer.autocast_dtype("auto", cuda) == torch.bfloat16
-    assert trainer.autocast_dtype("fp32", cuda) is None
+    assert optim.autocast_dtype("auto", cuda) == torch.bfloat16
+    assert optim.autocast_dtype("fp32", cuda) is None
 
 
 def test_bf16_autocast_step_on_cpu(pairs, tmp_path):

@@ -13,26 +13,26 @@ those are a record, not part of the skip check (use ``force`` after an upgrade).
 from __future__ import annotations
 
 import fnmatch
-import hashlib
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
-import nbformat
 import papermill
 
-from xlnb.outputs import atomic_write
+from xlnb.manifest import code_hash, environment, up_to_date, write_manifest
 from xlnb.params import check_profile, load_params, notebook_parameters, validate_params
 from xlnb.paths import (
-    list_notebooks, notebook_path, notebook_refs, params_path, profiles, project_root,
-    relative_to_root, resolve_ref, run_paths,
+    list_notebooks,
+    notebook_path,
+    notebook_refs,
+    params_path,
+    profiles,
+    project_root,
+    resolve_ref,
+    run_paths,
 )
 
 __all__ = [
@@ -42,8 +42,6 @@ __all__ = [
 ]
 
 KERNEL_NAME = "python3"
-PACKAGE_DIR = Path(__file__).resolve().parent  # the xlnb sources whose hash a run records
-RECORDED_PACKAGES = ("xlnb", "torch", "transformers", "peft")
 
 
 @dataclass
@@ -59,93 +57,6 @@ class RunResult:
     error: str | None = None
     executed: Path | None = None
     ignored: list[str] = field(default_factory=list)  # reproduce overrides it does not declare
-
-
-# ---------------------------------------------------------------- manifests
-def _sha256(obj) -> str:
-    """Stable hash of a JSON-able object."""
-    blob = json.dumps(obj, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()
-
-
-def notebook_hash(path: Path) -> str:
-    """Hash of the notebook's code (cell outputs and metadata do not count)."""
-    nb = nbformat.read(path, as_version=4)
-    return _sha256([c.source for c in nb.cells if c.cell_type == "code"])
-
-
-def code_hash(package_dir: Path | None = None) -> str:
-    """Hash of every file of the xlnb package (relative path and bytes); byte-code caches
-    and hidden files do not count. Any edit under ``xlnb/`` changes it."""
-    root = Path(package_dir or PACKAGE_DIR)
-    digest = hashlib.sha256()
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix not in {".pyc", ".pyo"}
-                   and not any(part == "__pycache__" or part.startswith(".")
-                               for part in p.relative_to(root).parts))
-    for path in files:
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
-
-
-def _git_state() -> dict | None:
-    """``{"commit", "dirty"}`` of the project's git checkout, or None outside one."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=project_root(), capture_output=True, text=True,
-                              check=True, timeout=30).stdout.strip()
-    try:
-        commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return {"commit": commit, "dirty": dirty}
-
-
-def _device() -> str:
-    """The device notebooks compute on by default (``xlnb.device.default_device``), with
-    the GPU's name on CUDA."""
-    import torch
-
-    if torch.cuda.is_available():
-        return f"cuda ({torch.cuda.get_device_name(0)})"
-    return "cpu"
-
-
-def environment() -> dict:
-    """What a run's numbers may depend on besides params and code: package versions (None
-    when not installed), python, device, git commit and dirty flag."""
-    versions = {}
-    for name in RECORDED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return {"versions": versions, "python": sys.version.split()[0], "device": _device(),
-            "git": _git_state()}
-
-
-def up_to_date(ref: str, profile: str, params: dict, code: str | None = None) -> list[Path] | None:
-    """The outputs of a still-valid previous run, or None when the notebook must run.
-
-    Valid means: a manifest of a successful run with the same params hash, notebook code
-    and xlnb code hash (``code``, default :func:`code_hash`), whose executed notebook and
-    logged outputs all still exist.
-    """
-    paths = run_paths(ref, profile)
-    try:
-        manifest = json.loads(paths["manifest"].read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    outputs = [project_root() / p for p in manifest.get("outputs", [])]
-    valid = (
-        manifest.get("status") == "ok"
-        and manifest.get("params_hash") == _sha256(params)
-        and manifest.get("notebook_hash") == notebook_hash(notebook_path(ref))
-        and manifest.get("code_hash") == (code or code_hash())
-        and paths["executed"].is_file()
-        and all(p.is_file() for p in outputs)
-    )
-    return outputs if valid else None
 
 
 # ---------------------------------------------------------------- execution
@@ -229,24 +140,6 @@ def _execute_logged(ref: str, params: dict, out: Path) -> tuple[str | None, list
     return error, outputs, time.monotonic() - start
 
 
-def _write_manifest(ref: str, profile: str, params: dict, outputs: list[Path], seconds: float,
-                    code: str):
-    """Write ``runs/<profile>/<ref>.json`` atomically: the record of a successful run.
-
-    code: the xlnb code hash taken before the run started (an edit during the run makes the
-    next run redo it)."""
-    paths = run_paths(ref, profile)
-    manifest = json.dumps({
-        "notebook": ref, "profile": profile, "status": "ok", "params": params,
-        "params_hash": _sha256(params), "notebook_hash": notebook_hash(notebook_path(ref)),
-        "code_hash": code, **environment(),
-        "outputs": [relative_to_root(p) for p in outputs],
-        "executed": relative_to_root(paths["executed"]), "seconds": round(seconds, 3),
-        "finished": datetime.now(timezone.utc).isoformat(),
-    }, indent=2, default=str)
-    atomic_write(paths["manifest"], lambda tmp: Path(tmp).write_text(manifest + "\n"), log=False)
-
-
 def run_notebook(
     ref: str, profile: str, overrides: dict | None = None, *, force: bool = False
 ) -> RunResult:
@@ -272,7 +165,7 @@ def run_notebook(
         return RunResult(ref, profile, "failed", seconds, outputs, params, error, executed)
     os.replace(paths["partial"], paths["executed"])
     paths["failed"].unlink(missing_ok=True)
-    _write_manifest(ref, profile, params, outputs, seconds, code)
+    write_manifest(ref, profile, params, outputs, seconds, code)
     return RunResult(ref, profile, "ok", seconds, outputs, params, None, paths["executed"])
 
 

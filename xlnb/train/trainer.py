@@ -1,4 +1,5 @@
-"""The MidAlign training loop (§3, Fig. 2; App. D.1), in one file.
+"""The MidAlign training loop (§3, Fig. 2; App. D.1); its losses are in `objectives`, the
+optimiser and precision in `optim`.
 
 Each update accumulates ``config.accumulation`` micro-batches. Micro-batch m (counted over
 the whole run) is a task micro-batch (causal-LM cross-entropy on the output tokens) or an
@@ -18,7 +19,6 @@ interrupted run resume to the same weights and history.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import time
@@ -26,17 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import torch
-import torch.nn.functional as F
 
-from xlnb.arch import model_device, n_blocks
+from xlnb.arch import n_blocks
 from xlnb.progress import progress
 from xlnb.train import checkpoint
-from xlnb.train.batches import TrainData, pair_batch, task_batch
+from xlnb.train.batches import TrainData
 from xlnb.train.config import TrainConfig
-from xlnb.train.contrastive import contrastive_loss
 from xlnb.train.lora import add_lora
-from xlnb.train.states import alignment_states, resolve_layer
+from xlnb.train.objectives import align_loss, dev_losses, dev_metric, task_loss
+from xlnb.train.optim import Optimisation
+from xlnb.train.states import resolve_layer
 
 
 @dataclass
@@ -85,7 +84,7 @@ def train(model, tokenizer, config: TrainConfig, *, task_data=None, dev_task_dat
     set_seed(config.seed)
     model = add_lora(model, config)
     total = total_updates(config, data)
-    opt = _Optimisation(model, config, total)
+    opt = Optimisation(model, config, total)
     run, best = _RunState(), None
     if saved is not None:
         state, best = checkpoint.restore(saved, model=model, optimizer=opt.optimizer,
@@ -124,7 +123,7 @@ def train(model, tokenizer, config: TrainConfig, *, task_data=None, dev_task_dat
     return TrainResult(model=model, history=history, output_dir=output_dir, **summary)
 
 
-def _update(model, config: TrainConfig, data: TrainData, opt: _Optimisation, layer,
+def _update(model, config: TrainConfig, data: TrainData, opt: Optimisation, layer,
             step: int) -> dict:
     """One optimizer update: ``accumulation`` micro-batches, task or alignment as
     :func:`micro_kind` says, each loss / accumulation back-propagated at once. Returns the
@@ -145,39 +144,6 @@ def _update(model, config: TrainConfig, data: TrainData, opt: _Optimisation, lay
     for kind, values in losses.items():
         row[f"{kind}_loss"] = sum(values) / len(values) if values else None
     return row
-
-
-class _Optimisation:
-    """AdamW over the trainable parameters, the learning-rate schedule with warm-up, mixed
-    precision (autocast, and a gradient scaler for fp16) and gradient clipping."""
-
-    def __init__(self, model, config: TrainConfig, total: int):
-        from transformers import get_scheduler
-
-        self.params = [p for p in model.parameters() if p.requires_grad]
-        self.max_grad_norm = config.max_grad_norm
-        self.optimizer = torch.optim.AdamW(self.params, lr=config.learning_rate,
-                                           weight_decay=config.weight_decay)
-        self.scheduler = get_scheduler(config.schedule, self.optimizer, num_training_steps=total,
-                                       num_warmup_steps=math.ceil(config.warmup_ratio * total))
-        self.device = model_device(model)
-        self.dtype = autocast_dtype(config.precision, self.device)
-        self.scaler = torch.amp.GradScaler(self.device.type,
-                                           enabled=self.dtype == torch.float16)
-
-    def autocast(self):
-        if self.dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.dtype)
-
-    def step(self) -> None:
-        self.scaler.unscale_(self.optimizer)
-        if self.max_grad_norm is not None:
-            torch.nn.utils.clip_grad_norm_(self.params, self.max_grad_norm)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        self.scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
 
 
 COMPLETE = "complete"  # marker file, written last into a finished output_dir
@@ -240,75 +206,6 @@ def total_updates(config: TrainConfig, data: TrainData) -> int:
     while count(updates * config.accumulation) < needed:
         updates += 1
     return updates
-
-
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """``auto``: bf16 on a GPU that supports it, fp16 on other GPUs (a T4), none on CPU."""
-    if precision == "auto":
-        if device.type != "cuda":
-            return None
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": None}[precision]
-
-
-def task_loss(model, input_ids, attention_mask, labels) -> torch.Tensor:
-    """Causal-LM cross-entropy averaged over the labelled tokens (MidAlign §3 task loss).
-    Logits are computed only from the first position that predicts a label on: the LM head
-    over a long prompt is the most expensive part of a small model's step."""
-    labelled = (labels[:, 1:] != -100).any(dim=0).nonzero()
-    first = int(labelled[0]) if len(labelled) else input_ids.shape[1] - 2
-    keep = input_ids.shape[1] - first  # positions first .. T-1
-    logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False,
-                   logits_to_keep=keep).logits[:, :-1]  # position t predicts token t + 1
-    targets = labels[:, first + 1:]
-    return F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), ignore_index=-100)
-
-
-def align_loss(model, batch: dict, layer: int, config: TrainConfig) -> torch.Tensor:
-    """Eq. 1 on the pooled states of a pair batch (B sources then B English rows)."""
-    states = alignment_states(model, batch["input_ids"], batch["attention_mask"], layer,
-                              exclude_special=config.exclude_special,
-                              special_mask=batch["special_mask"])
-    src, tgt = states.chunk(2)
-    return contrastive_loss(src, tgt, config.temperature, config.symmetric)
-
-
-@torch.no_grad()
-def dev_losses(model, data: TrainData, layer, config: TrainConfig) -> dict:
-    """Dev task loss (mean over all labelled tokens) and dev alignment loss (mean over
-    consecutive batches of ``pair_batch_size`` dev pairs), in eval mode."""
-    model.eval()
-    out = {}
-    device = model_device(model)
-    if data.dev_task is not None:
-        total, count = 0.0, 0
-        for start in range(0, len(data.dev_task), config.micro_batch_size):
-            batch = task_batch(data.dev_task[start:start + config.micro_batch_size],
-                               data.pad_id, device)
-            n = int((batch["labels"][:, 1:] != -100).sum())
-            total, count = total + task_loss(model, **batch).item() * n, count + n
-        out["dev_task_loss"] = total / count
-    if data.dev_pairs is not None:  # full batches only (all pairs when fewer than one)
-        size, n = config.pair_batch_size, len(data.dev_pairs)
-        values = []
-        for start in range(0, n - size + 1, size) if n >= size else [0]:
-            batch = pair_batch(data.dev_pairs, list(range(start, min(start + size, n))),
-                               data.pad_id, device)
-            values.append(align_loss(model, batch, layer, config).item())
-        out["dev_align_loss"] = sum(values) / len(values)
-    model.train()
-    return out
-
-
-def dev_metric(row: dict, config: TrainConfig) -> float:
-    """The dev loss that early stopping watches (``config.dev_loss``)."""
-    choice = config.dev_loss
-    if choice == "auto":
-        choice = "task" if "dev_task_loss" in row and row["dev_task_loss"] is not None \
-            else "align"
-    if choice == "sum":
-        return row["dev_task_loss"] + row["dev_align_loss"]
-    return row[f"dev_{choice}_loss"]
 
 
 def _write_outputs(model, config: TrainConfig, history: pd.DataFrame, output_dir: Path,

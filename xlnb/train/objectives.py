@@ -1,0 +1,74 @@
+"""The two losses a training run alternates (MidAlign §3, eq. 1) and their dev values, which
+early stopping watches.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from xlnb.arch import model_device
+from xlnb.train.batches import TrainData, pair_batch, task_batch
+from xlnb.train.config import TrainConfig
+from xlnb.train.contrastive import contrastive_loss
+from xlnb.train.states import alignment_states
+
+
+def task_loss(model, input_ids, attention_mask, labels) -> torch.Tensor:
+    """Causal-LM cross-entropy averaged over the labelled tokens (MidAlign §3 task loss).
+    Logits are computed only from the first position that predicts a label on: the LM head
+    over a long prompt is the most expensive part of a small model's step."""
+    labelled = (labels[:, 1:] != -100).any(dim=0).nonzero()
+    first = int(labelled[0]) if len(labelled) else input_ids.shape[1] - 2
+    keep = input_ids.shape[1] - first  # positions first .. T-1
+    logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False,
+                   logits_to_keep=keep).logits[:, :-1]  # position t predicts token t + 1
+    targets = labels[:, first + 1:]
+    return F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), ignore_index=-100)
+
+
+def align_loss(model, batch: dict, layer: int, config: TrainConfig) -> torch.Tensor:
+    """Eq. 1 on the pooled states of a pair batch (B sources then B English rows)."""
+    states = alignment_states(model, batch["input_ids"], batch["attention_mask"], layer,
+                              exclude_special=config.exclude_special,
+                              special_mask=batch["special_mask"])
+    src, tgt = states.chunk(2)
+    return contrastive_loss(src, tgt, config.temperature, config.symmetric)
+
+
+@torch.no_grad()
+def dev_losses(model, data: TrainData, layer, config: TrainConfig) -> dict:
+    """Dev task loss (mean over all labelled tokens) and dev alignment loss (mean over
+    consecutive batches of ``pair_batch_size`` dev pairs), in eval mode."""
+    model.eval()
+    out = {}
+    device = model_device(model)
+    if data.dev_task is not None:
+        total, count = 0.0, 0
+        for start in range(0, len(data.dev_task), config.micro_batch_size):
+            batch = task_batch(data.dev_task[start:start + config.micro_batch_size],
+                               data.pad_id, device)
+            n = int((batch["labels"][:, 1:] != -100).sum())
+            total, count = total + task_loss(model, **batch).item() * n, count + n
+        out["dev_task_loss"] = total / count
+    if data.dev_pairs is not None:  # full batches only (all pairs when fewer than one)
+        size, n = config.pair_batch_size, len(data.dev_pairs)
+        values = []
+        for start in range(0, n - size + 1, size) if n >= size else [0]:
+            batch = pair_batch(data.dev_pairs, list(range(start, min(start + size, n))),
+                               data.pad_id, device)
+            values.append(align_loss(model, batch, layer, config).item())
+        out["dev_align_loss"] = sum(values) / len(values)
+    model.train()
+    return out
+
+
+def dev_metric(row: dict, config: TrainConfig) -> float:
+    """The dev loss that early stopping watches (``config.dev_loss``)."""
+    choice = config.dev_loss
+    if choice == "auto":
+        choice = "task" if "dev_task_loss" in row and row["dev_task_loss"] is not None \
+            else "align"
+    if choice == "sum":
+        return row["dev_task_loss"] + row["dev_align_loss"]
+    return row[f"dev_{choice}_loss"]
