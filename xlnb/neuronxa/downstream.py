@@ -82,7 +82,8 @@ def downstream_accuracy(model, tokenizer, task: str, langs, *, n_boot: int = 100
 
     task_kwargs go to :func:`xlnb.evaluate.evaluate_task` (k_shot, n, path, split, ...).
     dtype: cast the model (in place) before scoring, e.g. ``"bfloat16"``, which halves the
-    time on CPUs with bf16 units (a vocabulary of 262k makes the output layer dominate).
+    time on CPUs with bf16 units (a vocabulary of 262k makes the output layer dominate);
+    on CPUs without them (AVX2 only) it is several times slower and changes answers.
     The 95 % interval resamples items (:func:`xlnb.metrics.bootstrap_ci`). Returns columns
     ``lang, benchmark, value, ci_low, ci_high, n``.
     """
