@@ -227,3 +227,13 @@ def test_bf16_autocast_step_on_cpu(pairs, tmp_path):
     assert result.history[["task_loss", "align_loss"]].notna().all().all()
     assert all(p.dtype == torch.float32 for n, p in result.model.named_parameters()
                if "lora_" in n)
+
+
+def test_batch_progress_bar_does_not_redraw_every_update(pairs, tmp_path, monkeypatch, capsys):
+    # Under papermill (XLNB_BATCH=1) a bar redraws at most every 30 s: a 7-update run that
+    # takes seconds prints its bar when it opens and when it closes, not once per update.
+    monkeypatch.setenv("XLNB_BATCH", "1")
+    run_joint(pairs, tmp_path / "out", joint_config(tmp_path / "ckpt"))
+    err = capsys.readouterr().err
+    draws = [part for part in err.replace("\r", "\n").split("\n") if "train joint" in part]
+    assert 1 <= len(draws) <= 3, draws

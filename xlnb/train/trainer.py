@@ -110,7 +110,10 @@ def train(model, tokenizer, config: TrainConfig, *, task_data=None, dev_task_dat
                             state={"identity": identity, "run": vars(run),
                                    "streams": data.positions()})
         bar.update(1)
-        bar.set_postfix({k: f"{row[k]:.3f}" for k in ("task_loss", "align_loss") if row[k]})
+        # refresh=False: the bar redraws on its own interval (30 s under papermill), not
+        # once more per update
+        bar.set_postfix({k: f"{row[k]:.3f}" for k in ("task_loss", "align_loss")
+                         if row[k] is not None}, refresh=False)
     bar.close()
 
     if best is not None:
