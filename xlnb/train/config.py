@@ -45,7 +45,7 @@ class TrainConfig:
         ``warmup_ratio`` 3 % of the updates, gradient clipping at max_grad_norm 1.0 (HF
         Trainer default; None disables). transformers' inverse_sqrt takes the warm-up
         length as its timescale, so after warm-up lr = peak * sqrt(warmup / step): 17 % of
-        the peak at the last update of any run with 3 % warm-up (a mean of ~35 %). Short
+        the peak at the last update of any run with 3 % warm-up (30 % on average). Short
         runs (the CPU demos) that need the peak rate use ``constant_with_warmup``.
     Batches: one update accumulates ``accumulation`` micro-batches. A task micro-batch has
         ``micro_batch_size`` examples; an alignment micro-batch has ``pair_batch_size``
