@@ -55,3 +55,21 @@ def before_after_text(read, setting, language):
     seeds = (f"seeds {r.after_seed_min:.3f}–{r.after_seed_max:.3f}; " if r.n_seeds > 1 else "")
     return (f"{language} {r.before:.3f} → {r.after:.3f} ({seeds}Δ {r.delta:+.3f} "
             f"[{r.delta_low:+.3f}, {r.delta_high:+.3f}])")
+
+
+def _quote(setting, language):
+    return lambda read: before_after_text(read, setting, language)
+
+
+QUOTED = {REF: [
+    (before_after_text_value, _quote(setting, language))
+    for before_after_text_value, setting, language in [
+        ("sw 0.010 → 0.040 (seeds 0.030–0.050; Δ +0.030 [+0.000, +0.065])", "multi", "sw"),
+        ("cy 0.020 → 0.055 (seeds 0.050–0.060; Δ +0.035 [-0.005, +0.080])", "multi", "cy"),
+        ("de 0.630 → 0.625 (seeds 0.580–0.670; Δ -0.005 [-0.110, +0.095])", "multi", "de"),
+        ("hi 0.070 → 0.200 (seeds 0.200–0.200; Δ +0.130 [+0.060, +0.205])", "multi", "hi"),
+        ("de 0.630 → 0.520 (Δ -0.110 [-0.240, +0.030])", "de-en tatoeba", "de"),
+        ("hi 0.070 → 0.270 (Δ +0.200 [+0.110, +0.290])", "de-en tatoeba", "hi"),
+        ("sw 0.010 → 0.060 (Δ +0.050 [+0.010, +0.090])", "de-en tatoeba", "sw"),
+    ]
+]}
