@@ -43,3 +43,51 @@ def _check_tab6(read):
 
 
 CHECKS = {"midalign/tab6_merging": _check_tab6}
+
+
+def _value(read, system, group, metric="f1"):
+    table = read()
+    row = table[(table.system == system) & (table.group == group) & (table.metric == metric)]
+    assert len(row) == 1, (system, group, metric)
+    return float(row.value.iloc[0])
+
+
+def _f1s(read, system):
+    """``22.2 / 6.2`` supervised / transfer slot F1 (×100) of one system."""
+    return "{:.1f} / {:.1f}".format(100 * _value(read, system, "supervised"),
+                                    100 * _value(read, system, "transfer"))
+
+
+def _retrieval(read, system):
+    return f"{100 * _value(read, system, 'all', 'retrieval_acc'):.1f} %"
+
+
+def _gap(read, w):
+    gaps = read("_gaps")
+    return f"{gaps[gaps.w == w].gap.mean():.2f}"
+
+
+_SYSTEMS = [("SFT alone", "sft"), ("delta w=0.9", "merge delta w=0.9"),
+            ("average w=0.9", "merge average w=0.9"), ("joint training", "sft+align")]
+
+QUOTED = {"midalign/tab6_merging": [
+    ("; ".join(f"{label} {{}}" for label, _ in _SYSTEMS).format(
+        "22.2 / 6.2", "16.2 / 5.1", "11.1 / 4.8", "18.5 / 5.9"),
+     lambda read: "; ".join(f"{label} {_f1s(read, s)}" for label, s in _SYSTEMS)),
+    ("w = 0.7: delta 11.3 / 4.2, average 5.8 / 4.7",
+     lambda read: "w = 0.7: delta {}, average {}".format(
+         _f1s(read, "merge delta w=0.7"), _f1s(read, "merge average w=0.7"))),
+    ("w = 0.5 both merges score 0.0 / 0.0",
+     lambda read: "w = 0.5 both merges score {}".format(_f1s(read, "merge delta w=0.5"))
+     if _f1s(read, "merge delta w=0.5") == _f1s(read, "merge average w=0.5") else "differ"),
+    ("base 20.8 %, SFT 21.1 %, alignment adapter alone 20.6 %, joint 20.4 %",
+     lambda read: "base {}, SFT {}, alignment adapter alone {}, joint {}".format(
+         *(_retrieval(read, s) for s in ("base", "sft", "align", "sft+align")))),
+    ("merges 21.1 % to 21.7 %", lambda read: "merges {} to {}".format(*(
+        f"{100 * v:.1f} %" for v in (lambda t: (t.min(), t.max()))(
+            read()[read().system.str.startswith("merge") & (read().metric == "retrieval_acc")]
+            .value)))),
+    ("0.19 at w = 0.5, 0.13 at w = 0.7 and 0.04 at w = 0.9",
+     lambda read: "{} at w = 0.5, {} at w = 0.7 and {} at w = 0.9".format(
+         _gap(read, 0.5), _gap(read, 0.7), _gap(read, 0.9))),
+]}
