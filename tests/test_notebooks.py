@@ -639,7 +639,7 @@ for _module in CHECK_MODULES:
 
 # notebooks whose demo of the current code has not been run: their text must say so and
 # quote no number
-PENDING = {"neuronxa/tab4_correlations"}
+PENDING: set = set()
 
 
 @pytest.mark.parametrize("ref", sorted(set(CONTENT_CHECKS) | set(QUOTED)))
