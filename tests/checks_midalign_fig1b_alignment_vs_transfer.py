@@ -32,3 +32,34 @@ def _check_fig1b(read):
 
 
 CHECKS = {"midalign/fig1b_alignment_vs_transfer": _check_fig1b}
+
+
+def coefficient(read, method):
+    """``r = 0.56 (p = 0.012, 95 % CI [0.20, 0.85])`` of one method from the demo table."""
+    row = read()
+    row = row[row.method == method].iloc[0]
+    return f"r = {row.r:.2f} (p = {row.p:.3f}, 95 % CI [{row.ci_low:.2f}, {row.ci_high:.2f}])"
+
+
+def f1_of(read, language):
+    scores = read("_scores")
+    return f"{100 * scores[(scores.metric == 'f1') & (scores.language == language)].value.mean():.1f}"
+
+
+def point(read, language):
+    """``ja (retrieval 12.5 %, F1 3.0)``."""
+    row = read("_points").set_index("language").loc[language]
+    return f"{language} (retrieval {100 * row.alignment:.1f} %, F1 {100 * row.transfer:.1f})"
+
+
+QUOTED = {"midalign/fig1b_alignment_vs_transfer": [
+    ("English slot F1 40.0", lambda read: f"English slot F1 {f1_of(read, 'en')}"),
+    ("Pearson r = 0.44 (p = 0.202, 95 % CI [-0.21, 0.84])",
+     lambda read: f"Pearson {coefficient(read, 'pearson')}"),
+    ("Spearman r = 0.47 (p = 0.172, 95 % CI [-0.27, 0.91])",
+     lambda read: f"Spearman {coefficient(read, 'spearman')}"),
+    ("kk (retrieval 3.5 %, F1 1.1)", lambda read: point(read, "kk")),
+    ("id (retrieval 71.5 %, F1 21.7)", lambda read: point(read, "id")),
+    ("zh (retrieval 86.0 %, F1 8.5)", lambda read: point(read, "zh")),
+    ("ja (retrieval 48.5 %, F1 2.1)", lambda read: point(read, "ja")),
+]}
