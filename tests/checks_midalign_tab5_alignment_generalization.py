@@ -62,8 +62,7 @@ def _quote(setting, language):
 
 
 QUOTED = {REF: [
-    (before_after_text_value, _quote(setting, language))
-    for before_after_text_value, setting, language in [
+    (quoted, _quote(setting, language)) for quoted, setting, language in [
         ("sw 0.010 → 0.040 (seeds 0.030–0.050; Δ +0.030 [+0.000, +0.065])", "multi", "sw"),
         ("cy 0.020 → 0.055 (seeds 0.050–0.060; Δ +0.035 [-0.005, +0.080])", "multi", "cy"),
         ("de 0.630 → 0.625 (seeds 0.580–0.670; Δ -0.005 [-0.110, +0.095])", "multi", "de"),
