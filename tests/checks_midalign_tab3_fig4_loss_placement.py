@@ -1,0 +1,57 @@
+"""The numbers MidAlign Table 3 / Figure 4's "What we see" quotes, recomputed from the demo
+results (its smoke-output checks are ``_check_midalign_tab3`` in test_notebooks.py)."""
+
+from __future__ import annotations
+
+REF = "midalign/tab3_fig4_loss_placement"
+CHECKS: dict = {}
+PLACES = ("bottom", "middle", "top")
+
+
+def _one(frame, **where):
+    for column, value in where.items():
+        frame = frame[frame[column] == value]
+    assert len(frame) == 1, where
+    return frame.iloc[0]
+
+
+def f1s(read, system) -> str:
+    """``22.2 / 6.2``: supervised / transfer slot F1 (x100) of one system."""
+    table = read()
+    return "{:.1f} / {:.1f}".format(*(100 * _one(table, system=system, metric="f1", group=g).value
+                                      for g in ("supervised", "transfer")))
+
+
+def f1(read, system, language) -> str:
+    return f"{100 * _one(read('_languages'), system=system, language=language, metric='f1').value:.1f}"
+
+
+def sd(read, place) -> str:
+    row = _one(read(), system=f"sft+align@{place}", group="transfer SD of gain")
+    return f"{100 * row.value:.1f}"
+
+
+def acc(read, system, layer) -> str:
+    """Fig. 4's retrieval accuracy (mean over the ordered language pairs) at one layer."""
+    return f"{100 * _one(read('_retrieval'), system=system, layer=layer).accuracy:.1f} %"
+
+
+def _systems(read, fmt, *args):
+    names = [("SFT", "sft")] + [(p, f"sft+align@{p}") for p in PLACES]
+    return ", ".join(f"{label} {fmt(read, s, *args)}" for label, s in names)
+
+
+QUOTED = {REF: [
+    ("SFT 22.2 / 6.2, bottom 20.0 / 7.9, middle 18.5 / 5.9, top 18.2 / 8.6",
+     lambda read: _systems(read, f1s)),
+    ("German: SFT 8.5, bottom 13.2, middle 9.2, top 14.1", lambda read: "German: " + _systems(read, f1, "de")),
+    ("Swahili: SFT 3.9, bottom 2.6, middle 2.6, top 3.1", lambda read: "Swahili: " + _systems(read, f1, "sw")),
+    ("middle 1.4, bottom 4.2, top 4.5", lambda read: "middle {}, bottom {}, top {}".format(
+        sd(read, "middle"), sd(read, "bottom"), sd(read, "top"))),
+    ("block 9 14.5 % → 24.9 %, block 12 40.0 % → 55.7 %, last layer 7.9 % → 58.0 %",
+     lambda read: ", ".join(f"{where} {acc(read, 'sft', layer)} → {acc(read, 'sft+align@top', layer)}"
+                            for where, layer in (("block 9", 9), ("block 12", 12), ("last layer", 18)))),
+    ("middle 12.2 % at block 9, bottom 18.4 % at block 4 (SFT 21.9 %)",
+     lambda read: "middle {} at block 9, bottom {} at block 4 (SFT {})".format(
+         acc(read, "sft+align@middle", 9), acc(read, "sft+align@bottom", 4), acc(read, "sft", 4))),
+]}
