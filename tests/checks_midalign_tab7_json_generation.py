@@ -53,3 +53,53 @@ def _check_tab7(read):
 
 
 CHECKS = {"midalign/tab7_json_generation": _check_tab7}
+
+
+def _lang(read, system, language, metric="f1"):
+    part = read("_languages")
+    row = part[(part.system == system) & (part.language == language) & (part.metric == metric)]
+    assert len(row) == 1, (system, language, metric)
+    return row.iloc[0]
+
+
+def _group(read, system, group, metric="f1"):
+    table = read()
+    row = table[(table.system == system) & (table.group == group) & (table.metric == metric)]
+    assert len(row) == 1, (system, group, metric)
+    return float(row.value.iloc[0])
+
+
+def _pct(x):
+    return f"{100 * x:.1f}"
+
+
+def _sft_text(read):
+    en = _lang(read, "sft", "en")
+    return "English F1 {} [{}, {}], transfer {} (aligned sv/ru/zh {}, unaligned de/pt {})".format(
+        _pct(en.value), _pct(en.ci_low), _pct(en.ci_high), _pct(_group(read, "sft", "transfer")),
+        _pct(_group(read, "sft", "transfer aligned")), _pct(_group(read, "sft", "transfer other")))
+
+
+def _unparseable_range(read, system):
+    part = read("_languages")
+    rates = part[(part.system == system) & (part.metric == "unparseable")].value
+    return f"{_pct(rates.min())}–{_pct(rates.max())} %"
+
+
+def _joint_zero(read):
+    part = read("_languages")
+    f1 = part[(part.system == "sft+align") & (part.metric == "f1")].value
+    return "F1 0.0 in every language" if (f1 == 0).all() else "some F1 above zero"
+
+
+QUOTED = {"midalign/tab7_json_generation": [
+    ("English F1 13.8 [0.0, 27.0], transfer 7.8 (aligned sv/ru/zh 4.4, unaligned de/pt 12.9)", _sft_text),
+    ("F1 0.0 in every language", _joint_zero),
+    ("unparseable outputs 0.0–18.8 % per language", lambda read: "unparseable outputs {} per language".format(
+        _unparseable_range(read, "sft"))),
+    ("0.0–6.2 % unparseable", lambda read: f"{_unparseable_range(read, 'sft+align')} unparseable"),
+]}
+
+QUOTED["midalign/tab7_json_generation"].append(
+    ("reach up to 44.4 F1", lambda read: "reach up to {} F1".format(_pct(
+        read("_languages").query("system == 'sft' and metric == 'f1'").ci_high.max()))))
