@@ -3,16 +3,11 @@ results (its smoke-output checks are ``_check_midalign_tab3`` in test_notebooks.
 
 from __future__ import annotations
 
+from result_rows import one as _one
+
 REF = "midalign/tab3_fig4_loss_placement"
 CHECKS: dict = {}
 PLACES = ("bottom", "middle", "top")
-
-
-def _one(frame, **where):
-    for column, value in where.items():
-        frame = frame[frame[column] == value]
-    assert len(frame) == 1, where
-    return frame.iloc[0]
 
 
 def f1s(read, system) -> str:

@@ -4,6 +4,8 @@ multi = sw + cy with seeds 1 and 2, de-en from FLORES, Tatoeba and IWSLT with se
 
 from __future__ import annotations
 
+from result_rows import one
+
 REF = "midalign/tab5_alignment_generalization"
 SETTINGS = {"multi": {"sw", "cy"}, "de-en flores": {"de"}, "de-en tatoeba": {"de"},
             "de-en iwslt": {"de"}}
@@ -43,10 +45,7 @@ CHECKS = {REF: _check}
 
 
 def _row(read, setting, language):
-    table = read()
-    rows = table[(table.setting == setting) & (table.language == language)]
-    assert len(rows) == 1, (setting, language)
-    return rows.iloc[0]
+    return one(read(), setting=setting, language=language)
 
 
 def before_after_text(read, setting, language):

@@ -2,6 +2,8 @@
 
 import math
 
+from result_rows import one
+
 WEIGHTS = (0.5, 0.7, 0.9)
 MERGES = {f"merge {m} w={w:g}" for m in ("average", "delta") for w in WEIGHTS}
 
@@ -46,10 +48,7 @@ CHECKS = {"midalign/tab6_merging": _check_tab6}
 
 
 def _value(read, system, group, metric="f1"):
-    table = read()
-    row = table[(table.system == system) & (table.group == group) & (table.metric == metric)]
-    assert len(row) == 1, (system, group, metric)
-    return float(row.value.iloc[0])
+    return float(one(read(), system=system, group=group, metric=metric).value)
 
 
 def _f1s(read, system):

@@ -4,6 +4,8 @@ tests/test_notebooks.py): smoke params test en, de, sv (PUD), 4 sentences each, 
 import json
 import math
 
+from result_rows import one
+
 LANGS = {"en": "supervised", "sv": "transfer aligned", "de": "transfer other"}
 SYSTEMS = {"sft", "sft+align"}
 
@@ -55,18 +57,8 @@ def _check_tab7(read):
 CHECKS = {"midalign/tab7_json_generation": _check_tab7}
 
 
-def _lang(read, system, language, metric="f1"):
-    part = read("_languages")
-    row = part[(part.system == system) & (part.language == language) & (part.metric == metric)]
-    assert len(row) == 1, (system, language, metric)
-    return row.iloc[0]
-
-
 def _group(read, system, group, metric="f1"):
-    table = read()
-    row = table[(table.system == system) & (table.group == group) & (table.metric == metric)]
-    assert len(row) == 1, (system, group, metric)
-    return float(row.value.iloc[0])
+    return float(one(read(), system=system, group=group, metric=metric).value)
 
 
 def _pct(x):
@@ -74,7 +66,7 @@ def _pct(x):
 
 
 def _sft_text(read):
-    en = _lang(read, "sft", "en")
+    en = one(read("_languages"), system="sft", language="en", metric="f1")
     return "English F1 {} [{}, {}], transfer {} (aligned sv/ru/zh {}, unaligned de/pt {})".format(
         _pct(en.value), _pct(en.ci_low), _pct(en.ci_high), _pct(_group(read, "sft", "transfer")),
         _pct(_group(read, "sft", "transfer aligned")), _pct(_group(read, "sft", "transfer other")))
@@ -98,8 +90,6 @@ QUOTED = {"midalign/tab7_json_generation": [
     ("unparseable outputs 0.0–18.8 % per language", lambda read: "unparseable outputs {} per language".format(
         _unparseable_range(read, "sft"))),
     ("0.0–6.2 % unparseable", lambda read: f"{_unparseable_range(read, 'sft+align')} unparseable"),
-]}
-
-QUOTED["midalign/tab7_json_generation"].append(
     ("reach up to 44.4 F1", lambda read: "reach up to {} F1".format(_pct(
-        read("_languages").query("system == 'sft' and metric == 'f1'").ci_high.max()))))
+        read("_languages").query("system == 'sft' and metric == 'f1'").ci_high.max()))),
+]}

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from result_rows import one
+
 REF = "neuronxa/tab4_correlations"
 CHECKS: dict = {}
 
@@ -15,17 +17,12 @@ def _accuracy(read, lang, interval=False):
 
 
 def _pearson(read, method, pooling="weighted"):
-    table = read()
-    row = table[(table.method == method) & (table.pooling == pooling) & (table.stat == "pearson")]
-    assert len(row) == 1, (method, pooling)
-    return f"{row.r.iloc[0]:.3f} (p {row.p.iloc[0]:.3f})"
+    row = one(read(), method=method, pooling=pooling, stat="pearson")
+    return f"{row.r:.3f} (p {row.p:.3f})"
 
 
 def _score(read, lang, method="nasca", pooling="weighted"):
-    rows = read("_per_language")
-    row = rows[(rows.lang == lang) & (rows.method == method) & (rows.pooling == pooling)]
-    assert len(row) == 1, (lang, method, pooling)
-    return f"{row.score.iloc[0]:.3f}"
+    return f"{one(read('_per_language'), lang=lang, method=method, pooling=pooling).score:.3f}"
 
 
 QUOTED = {REF: [
