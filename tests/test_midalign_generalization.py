@@ -29,6 +29,16 @@ def test_parse_settings_reads_params_and_names_bad_values():
         G.parse_settings({"x": {"source": "tatoeba", "languages": ["de"], "n": 3}})
 
 
+def test_parse_settings_n_pairs_defaults_to_the_argument_and_a_setting_overrides_it():
+    got = G.parse_settings({"all": {"source": "tatoeba", "languages": ["sw"], "n_pairs": None},
+                            "few": {"source": "tatoeba", "languages": ["sw"]},
+                            "five": {"source": "tatoeba", "languages": ["sw"], "n_pairs": 5}},
+                           n_pairs=200)
+    assert [s.n_pairs for s in got] == [None, 200, 5]
+    with pytest.raises(ValueError, match="'x'.*n_pairs.*0"):
+        G.parse_settings({"x": {"source": "tatoeba", "languages": ["de"], "n_pairs": 0}})
+
+
 def test_held_out_lines_are_disjoint_and_cover_every_line():
     train, held = G.held_out_lines(20, 6, seed=3)
     assert len(held) == 6 and len(train) == 14

@@ -37,17 +37,20 @@ class Setting:
     """One row group of Table 5: alignment pairs to English from ``source`` for
     ``languages``; ``part`` is the table's upper (``languages``) or lower (``domain``) half,
     or ``both``: the paper's "only de-en" and "Tatoeba (different)" rows report the same
-    71.9, so one de-en Tatoeba run can serve both halves."""
+    71.9, so one de-en Tatoeba run can serve both halves. ``n_pairs``: pairs per language at
+    most before the uniform mix (None: all)."""
 
     name: str
     source: str
     languages: tuple[str, ...]
     part: str = "languages"
+    n_pairs: int | None = None
 
 
-def parse_settings(spec: Mapping[str, Mapping]) -> list[Setting]:
-    """Settings from a params mapping ``name -> {source, languages, part}`` (part defaults
-    to ``languages``). Raises ValueError naming the setting and the bad value."""
+def parse_settings(spec: Mapping[str, Mapping], n_pairs: int | None = None) -> list[Setting]:
+    """Settings from a params mapping ``name -> {source, languages, part, n_pairs}`` (part
+    defaults to ``languages``, n_pairs to the ``n_pairs`` argument; None: every pair).
+    Raises ValueError naming the setting and the bad value."""
     if not isinstance(spec, Mapping) or not spec:
         raise ValueError(f"settings must be a non-empty mapping name -> "
                          f"{{source, languages, part}}, got {spec!r}")
@@ -55,7 +58,7 @@ def parse_settings(spec: Mapping[str, Mapping]) -> list[Setting]:
     for name, entry in spec.items():
         if not isinstance(entry, Mapping):
             raise ValueError(f"setting {name!r} must be a mapping, got {entry!r}")
-        unknown = set(entry) - {"source", "languages", "part"}
+        unknown = set(entry) - {"source", "languages", "part", "n_pairs"}
         if unknown:
             raise ValueError(f"setting {name!r} has unknown keys {sorted(unknown)}")
         source, part = entry.get("source"), entry.get("part", "languages")
@@ -68,7 +71,11 @@ def parse_settings(spec: Mapping[str, Mapping]) -> list[Setting]:
         if isinstance(languages, str) or not languages or "en" in languages:
             raise ValueError(f"setting {name!r}: languages must be a non-empty list of "
                              f"non-English codes, got {languages!r}")
-        out.append(Setting(str(name), source, tuple(languages), part))
+        n = entry.get("n_pairs", n_pairs)
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n <= 0):
+            raise ValueError(f"setting {name!r}: n_pairs must be a positive integer or None "
+                             f"(every pair), got {n!r}")
+        out.append(Setting(str(name), source, tuple(languages), part, n))
     return out
 
 
@@ -193,7 +200,8 @@ def aggregate_frame(table: pd.DataFrame | None, **columns) -> pd.DataFrame:
 def settings_table(settings: Sequence[Setting], pairs: Mapping[str, Sequence]) -> pd.DataFrame:
     """What trained each setting: part, source, languages and the number of pairs."""
     return pd.DataFrame([dict(dataclasses.asdict(s), languages="/".join(s.languages),
-                              n_pairs=len(pairs[s.name])) for s in settings])
+                              max_pairs=s.n_pairs, n_pairs=len(pairs[s.name]))
+                         for s in settings])
 
 
 def measure(model, tokenizer, texts: Mapping[str, list[str]], *, layer: int, pivot: str = "en",
