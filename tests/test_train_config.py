@@ -46,6 +46,13 @@ def test_result_dict_leaves_out_where_checkpoints_go(tmp_path):
     assert TrainConfig(seed=2).result_dict() != TrainConfig().result_dict()
 
 
+def test_an_added_field_at_its_earlier_behaviour_keeps_cached_keys():
+    # adapters cached before mask_duplicates existed were trained without it
+    assert "mask_duplicates" not in TrainConfig().result_dict()
+    assert TrainConfig(mask_duplicates=True).result_dict()["mask_duplicates"] is True
+    assert "mask_duplicates" in TrainConfig().to_dict()  # the saved config still says it
+
+
 @pytest.mark.parametrize("kwargs,match", [
     ({"mode": "both"}, "unknown mode 'both'"),
     ({"layer": "middel"}, "unknown layer name 'middel'"),

@@ -9,16 +9,18 @@ import torch
 from xlnb.train import contrastive_loss
 
 
-def loop_loss(src, tgt, tau, direction="src"):
-    """Eq. 1 with explicit loops over rows and numpy: -log softmax_j cos(s_i, t_j)/tau at j=i."""
+def loop_loss(src, tgt, tau, direction="src", skip=()):
+    """Eq. 1 with explicit loops over rows and numpy: -log softmax_j cos(s_i, t_j)/tau at j=i;
+    ``skip``: unordered index pairs {i, j} left out of each other's denominators."""
     src, tgt = np.asarray(src, float), np.asarray(tgt, float)
     if direction == "tgt":
         src, tgt = tgt, src
+    skip = {frozenset(p) for p in skip}
     losses = []
     for i in range(len(src)):
         sims = [src[i] @ tgt[j] / np.linalg.norm(src[i]) / np.linalg.norm(tgt[j]) / tau
-                for j in range(len(tgt))]
-        losses.append(-(sims[i] - math.log(sum(math.exp(s) for s in sims))))
+                if frozenset((i, j)) not in skip else -math.inf for j in range(len(tgt))]
+        losses.append(-(sims[i] - math.log(sum(math.exp(s) for s in sims if s > -math.inf))))
     return sum(losses) / len(losses)
 
 
@@ -62,6 +64,29 @@ def test_one_direction_and_symmetric(batch):
     assert contrastive_loss(src, tgt, 0.5).item() == pytest.approx(forward, rel=1e-5)
     assert contrastive_loss(src, tgt, 0.5, symmetric=True).item() == pytest.approx(
         (forward + backward) / 2, rel=1e-5)
+
+
+def test_duplicates_leave_each_others_denominators(batch):
+    src, tgt = batch
+    same = torch.eye(6, dtype=torch.bool)
+    same[1, 4] = True  # one-sided on purpose: pairs 1 and 4 are each other's duplicates
+    same[2, 5] = same[5, 2] = True
+    skip = [(1, 4), (2, 5)]
+    masked = contrastive_loss(src, tgt, 0.5, same=same).item()
+    assert masked == pytest.approx(loop_loss(src, tgt, 0.5, skip=skip), rel=1e-5)
+    assert masked < contrastive_loss(src, tgt, 0.5).item()  # fewer negatives, lower loss
+    both = contrastive_loss(src, tgt, 0.5, symmetric=True, same=same).item()
+    assert both == pytest.approx((loop_loss(src, tgt, 0.5, skip=skip)
+                                  + loop_loss(src, tgt, 0.5, "tgt", skip=skip)) / 2, rel=1e-5)
+
+
+def test_duplicate_mask_by_hand():
+    from xlnb.train.contrastive import duplicate_mask
+
+    # pairs 0 and 2 share the English text, 1 and 3 the other side
+    got = duplicate_mask(torch.tensor([0, 1, 2, 1]), torch.tensor([0, 1, 0, 2]))
+    want = torch.tensor([[1, 0, 1, 0], [0, 1, 0, 1], [1, 0, 1, 0], [0, 1, 0, 1]], dtype=torch.bool)
+    assert torch.equal(got, want)
 
 
 def test_gradient_step_lowers_the_loss_for_aligned_pairs():

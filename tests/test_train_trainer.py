@@ -237,3 +237,27 @@ def test_batch_progress_bar_does_not_redraw_every_update(pairs, tmp_path, monkey
     err = capsys.readouterr().err
     draws = [part for part in err.replace("\r", "\n").split("\n") if "train joint" in part]
     assert 1 <= len(draws) <= 3, draws
+
+
+def test_align_loss_masks_repeated_texts_only_when_asked(pairs):
+    from xlnb.train.contrastive import contrastive_loss
+
+    model, tokenizer = load_model("tiny-llama", device="cpu")
+    model.eval()
+    # rows 0 and 3 are the same pair, row 4 shares row 1's English: two false negatives
+    chosen = [pairs[0], pairs[1], pairs[2], pairs[0], (pairs[5][0], pairs[1][1])]
+    tokens = PairTokens.encode(tokenizer, chosen, None)
+    assert tokens.src_key == [0, 1, 2, 0, 3] and tokens.tgt_key == [0, 1, 2, 0, 1]
+    batch = pair_batch(tokens, list(range(5)), tokenizer.pad_token_id, "cpu")
+    with torch.no_grad():
+        src, tgt = alignment_states(model, batch["input_ids"], batch["attention_mask"],
+                                    2).chunk(2)
+        same = torch.eye(5, dtype=torch.bool)
+        same[0, 3] = same[1, 4] = True
+        want_masked = contrastive_loss(src, tgt, 0.1, same=same).item()
+        want_plain = contrastive_loss(src, tgt, 0.1).item()
+        got = {flag: objectives.align_loss(model, batch, 2, TrainConfig(
+            mode="align", mask_duplicates=flag)).item() for flag in (False, True)}
+    assert got[True] == pytest.approx(want_masked, rel=1e-5)
+    assert got[False] == pytest.approx(want_plain, rel=1e-5)
+    assert got[True] < got[False]

@@ -117,11 +117,14 @@ def task_batch(examples: list[dict], pad_id: int, device) -> dict:
 
 @dataclass
 class PairTokens:
-    """Tokenised pairs: ids and special-token masks of each side."""
+    """Tokenised pairs: ids and special-token masks of each side, and one integer key per
+    distinct text of each side (equal keys: the same sentence; for duplicate masking)."""
     src: list[list[int]]
     tgt: list[list[int]]
     src_special: list[list[int]]
     tgt_special: list[list[int]]
+    src_key: list[int]
+    tgt_key: list[int]
 
     @classmethod
     def encode(cls, tokenizer, pairs: list[tuple[str, str]], max_length: int | None):
@@ -131,7 +134,8 @@ class PairTokens:
             return out["input_ids"], out["special_tokens_mask"]
         src, src_special = enc([p[0] for p in pairs])
         tgt, tgt_special = enc([p[1] for p in pairs])
-        return cls(src, tgt, src_special, tgt_special)
+        return cls(src, tgt, src_special, tgt_special, _text_keys([p[0] for p in pairs]),
+                   _text_keys([p[1] for p in pairs]))
 
     def __len__(self) -> int:
         return len(self.src)
@@ -144,7 +148,15 @@ def pair_batch(tokens: PairTokens, idx: list[int], pad_id: int, device) -> dict:
     special = [tokens.src_special[i] for i in idx] + [tokens.tgt_special[i] for i in idx]
     return {"input_ids": pad(ids, pad_id).to(device),
             "attention_mask": pad([[1] * len(x) for x in ids], 0).to(device),
-            "special_mask": pad(special, 1).to(device)}
+            "special_mask": pad(special, 1).to(device),
+            "src_key": torch.tensor([tokens.src_key[i] for i in idx], device=device),
+            "tgt_key": torch.tensor([tokens.tgt_key[i] for i in idx], device=device)}
+
+
+def _text_keys(texts: list[str]) -> list[int]:
+    """One integer per distinct text, in order of first appearance."""
+    ids: dict[str, int] = {}
+    return [ids.setdefault(t, len(ids)) for t in texts]
 
 
 class TrainData:

@@ -22,6 +22,9 @@ DEV_LOSSES = ("auto", "task", "align", "sum")
 # Fields that say where and how often to write checkpoints but never change the result: left
 # out of adapter cache keys and of the checkpoint compatibility check.
 RUN_ONLY_FIELDS = ("checkpoint_dir", "checkpoint_every")
+# Fields added after adapters were cached, with the value that reproduces the earlier runs:
+# left out of result_dict at that value, so adapters trained before the field keep their keys.
+ADDED_FIELDS = {"mask_duplicates": False}
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,10 @@ class TrainConfig:
         temperature: tau of eq. 1 (0.1 for Llama; 1.5 for Qwen). symmetric: average both
             loss directions (paper and reference code: non-English -> English only).
         exclude_special: leave BOS/EOS out of the mean-pooled tokens (reference code keeps them).
+        mask_duplicates: drop from eq. 1's denominator the in-batch rows that share the
+            pair's English or non-English text (false negatives: multi-way parallel data
+            such as FLORES gives several languages the same English sentence, and up-sampled
+            languages repeat pairs). Off by default: the paper's formula.
     LoRA (peft): lora_r 8, lora_alpha 16, lora_dropout 0.1 on ``lora_targets`` = the seven
         projections q, k, v, o, gate, up, down of every block.
     Optimisation: AdamW (the reference's HF Trainer default) with learning_rate 5e-4,
@@ -77,6 +84,7 @@ class TrainConfig:
     temperature: float = 0.1
     symmetric: bool = False
     exclude_special: bool = False
+    mask_duplicates: bool = False
     lora_r: int = 8
     lora_alpha: float = 16
     lora_dropout: float = 0.1
@@ -107,7 +115,8 @@ class TrainConfig:
         _choice(self.mode, "mode", MODES)
         _check_layer(self.layer)
         _positive_float(self.temperature, "temperature")
-        for name in ("symmetric", "exclude_special", "load_in_4bit", "gradient_checkpointing"):
+        for name in ("symmetric", "exclude_special", "mask_duplicates", "load_in_4bit",
+                     "gradient_checkpointing"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         _positive_int(self.lora_r, "lora_r")
@@ -145,8 +154,10 @@ class TrainConfig:
         return data
 
     def result_dict(self) -> dict:
-        """The fields that can change the trained weights (all but :data:`RUN_ONLY_FIELDS`)."""
-        return {k: v for k, v in self.to_dict().items() if k not in RUN_ONLY_FIELDS}
+        """The fields that can change the trained weights (all but :data:`RUN_ONLY_FIELDS`,
+        and :data:`ADDED_FIELDS` at their earlier behaviour)."""
+        return {k: v for k, v in self.to_dict().items() if k not in RUN_ONLY_FIELDS
+                and not (k in ADDED_FIELDS and v == ADDED_FIELDS[k])}
 
     def to_json(self, path: str | Path | None = None) -> str:
         """The config as JSON text; also written to ``path`` when given."""

@@ -11,7 +11,7 @@ from xlnb.metrics._checks import check_pair_tensors
 
 
 def contrastive_loss(src: torch.Tensor, tgt: torch.Tensor, temperature: float = 0.1,
-                     symmetric: bool = False) -> torch.Tensor:
+                     symmetric: bool = False, same: torch.Tensor | None = None) -> torch.Tensor:
     """MidAlign eq. 1 over a batch of n parallel pairs, averaged over the pairs.
 
     src: ``[n, d]`` pooled states of the non-English sentences; tgt: ``[n, d]`` of their
@@ -24,7 +24,11 @@ def contrastive_loss(src: torch.Tensor, tgt: torch.Tensor, temperature: float = 
     temperature tau (the paper tunes tau in {0.1, 1, 1.5, 2}; 0.1 for Llama, 1.5 for Qwen).
     One direction, non-English -> English, as the reference code; the paper does not say
     which, so ``symmetric=True`` averages it with the English -> non-English direction.
-    Computed in float32 whatever the inputs' dtype (autocast); returns a scalar.
+    same: optional bool ``[n, n]``, True where pair j is also a correct match of pair i
+    (the same English or non-English sentence); those j != i leave the sum over j, so a
+    duplicate is not pushed away as a negative (our addition, off when None; see
+    :func:`duplicate_mask`). Computed in float32 whatever the inputs' dtype (autocast);
+    returns a scalar.
     """
     check_pair_tensors(src, tgt)
     if src.shape[0] < 2:
@@ -36,8 +40,20 @@ def contrastive_loss(src: torch.Tensor, tgt: torch.Tensor, temperature: float = 
     src_n = F.normalize(src.float(), dim=-1)
     tgt_n = F.normalize(tgt.float(), dim=-1)
     logits = src_n @ tgt_n.T / temperature  # [n, n]: cos(s_i, t_j) / tau
+    if same is not None:
+        if same.shape != logits.shape:
+            raise ValueError(f"same must be [n, n] = {list(logits.shape)}, got {list(same.shape)}")
+        off_diagonal = same.to(torch.bool) & ~torch.eye(len(same), dtype=torch.bool,
+                                                        device=same.device)
+        logits = logits.masked_fill(off_diagonal | off_diagonal.T, float("-inf"))
     gold = torch.arange(src.shape[0], device=src.device)
     loss = F.cross_entropy(logits, gold)
     if symmetric:
         loss = (loss + F.cross_entropy(logits.T, gold)) / 2
     return loss
+
+
+def duplicate_mask(src_keys: torch.Tensor, tgt_keys: torch.Tensor) -> torch.Tensor:
+    """bool ``[n, n]``: pairs i and j share their non-English or their English text.
+    Keys are one integer per distinct text (``[n]`` each)."""
+    return (src_keys[:, None] == src_keys[None, :]) | (tgt_keys[:, None] == tgt_keys[None, :])

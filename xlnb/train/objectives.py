@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from xlnb.arch import model_device
 from xlnb.train.batches import TrainData, pair_batch, task_batch
 from xlnb.train.config import TrainConfig
-from xlnb.train.contrastive import contrastive_loss
+from xlnb.train.contrastive import contrastive_loss, duplicate_mask
 from xlnb.train.states import alignment_states
 
 
@@ -28,12 +28,15 @@ def task_loss(model, input_ids, attention_mask, labels) -> torch.Tensor:
 
 
 def align_loss(model, batch: dict, layer: int, config: TrainConfig) -> torch.Tensor:
-    """Eq. 1 on the pooled states of a pair batch (B sources then B English rows)."""
+    """Eq. 1 on the pooled states of a pair batch (B sources then B English rows); with
+    ``config.mask_duplicates`` rows that repeat a pair's text are not its negatives."""
     states = alignment_states(model, batch["input_ids"], batch["attention_mask"], layer,
                               exclude_special=config.exclude_special,
                               special_mask=batch["special_mask"])
     src, tgt = states.chunk(2)
-    return contrastive_loss(src, tgt, config.temperature, config.symmetric)
+    same = (duplicate_mask(batch["src_key"], batch["tgt_key"])
+            if config.mask_duplicates else None)
+    return contrastive_loss(src, tgt, config.temperature, config.symmetric, same=same)
 
 
 @torch.no_grad()
