@@ -1,4 +1,7 @@
-"""Smoke-output checks of notebooks/midalign/tab8_english_only (loaded by tests/test_notebooks.py)."""
+"""Smoke-output checks of notebooks/midalign/tab8_english_only (loaded by tests/test_notebooks.py),
+and the demo numbers its text quotes."""
+
+from result_rows import one
 
 SYSTEMS = {"English-only", "multilingual"}
 
@@ -31,3 +34,29 @@ def _check_tab8(read):
 
 
 CHECKS = {"midalign/tab8_english_only": _check_tab8}
+
+
+def _f1(read, system, language):
+    return f"{100 * one(read(), system=system, language=language, metric='f1').value:.1f}"
+
+
+def _row(language):
+    def text(read):
+        paper = one(read(), system="English-only", language=language, metric="f1").paper_f1
+        paper_multi = one(read(), system="multilingual", language=language, metric="f1").paper_f1
+        return (f"| {language} | {_f1(read, 'English-only', language)} | "
+                f"{_f1(read, 'multilingual', language)} | {paper:.1f} / {paper_multi:.1f} |")
+    return text
+
+
+QUOTED = {"midalign/tab8_english_only": [
+    ("| en | 22.2 | 18.5 | 82.5 / 81.7 |", _row("en")),
+    ("| de | 8.5 | 20.8 | 71.1 / 75.0 |", _row("de")),
+    ("| sw | 3.9 | 3.4 | 39.8 / 42.8 |", _row("sw")),
+    ("lifts German from 8.5 to 20.8 F1", lambda read: "lifts German from {} to {} F1".format(
+        _f1(read, "English-only", "de"), _f1(read, "multilingual", "de"))),
+    ("costs English a little (22.2 → 18.5)", lambda read: "costs English a little ({} → {})".format(
+        _f1(read, "English-only", "en"), _f1(read, "multilingual", "en"))),
+    ("stays near zero: 3.9 vs 3.4", lambda read: "stays near zero: {} vs {}".format(
+        _f1(read, "English-only", "sw"), _f1(read, "multilingual", "sw"))),
+]}
