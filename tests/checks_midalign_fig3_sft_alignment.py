@@ -1,4 +1,7 @@
-"""Smoke-output checks of notebooks/midalign/fig3_sft_alignment (loaded by tests/test_notebooks.py)."""
+"""Smoke-output checks of notebooks/midalign/fig3_sft_alignment (loaded by tests/test_notebooks.py),
+and the demo numbers its text quotes."""
+
+from result_rows import one
 
 SYSTEMS = {"base", "English-only", "multilingual"}
 
@@ -22,3 +25,36 @@ def _check_fig3(read):
 
 
 CHECKS = {"midalign/fig3_sft_alignment": _check_fig3}
+
+
+def _largest_change(read, system):
+    part = read("_change")
+    part = part[part.system == system]
+    row = part.loc[part.change.abs().idxmax()]
+    return f"{system} {100 * row.change:+.1f} points at block {int(row.layer)}"
+
+
+def _peak(read):
+    curve = read()
+    base = curve[curve.system == "base"]
+    layer = int(base.loc[base.accuracy.idxmax()].layer)
+    acc = {s: 100 * one(curve, system=s, layer=layer).accuracy
+           for s in ("base", "English-only", "multilingual")}
+    return ("The peak stays at block {}: base {:.1f} %, English-only {:.1f} %, multilingual "
+            "{:.1f} %").format(layer, acc["base"], acc["English-only"], acc["multilingual"])
+
+
+def _peak_everywhere(read):
+    curve = read()
+    peaks = {s: int(part.loc[part.accuracy.idxmax()].layer) for s, part in curve.groupby("system")}
+    return "The peak stays" if len(set(peaks.values())) == 1 else f"peaks move: {peaks}"
+
+
+QUOTED = {"midalign/fig3_sft_alignment": [
+    ("English-only +2.4 points at block 6", lambda read: _largest_change(read, "English-only")),
+    ("multilingual +2.0 points at block 12", lambda read: _largest_change(read, "multilingual")),
+    ("The peak stays at block 11: base 41.1 %, English-only 40.7 %, multilingual 42.8 %", _peak),
+    ("The peak stays", _peak_everywhere),
+    ("some\n  intervals exclude zero, in both directions", lambda read: "some\n  intervals exclude zero, in both directions"
+     if ((read("_change").ci_low > 0).any() and (read("_change").ci_high < 0).any()) else "no interval excludes zero"),
+]}
