@@ -53,7 +53,7 @@ def parse_settings(spec: Mapping[str, Mapping], n_pairs: int | None = None) -> l
     Raises ValueError naming the setting and the bad value."""
     if not isinstance(spec, Mapping) or not spec:
         raise ValueError(f"settings must be a non-empty mapping name -> "
-                         f"{{source, languages, part}}, got {spec!r}")
+                         f"{{source, languages, part, n_pairs}}, got {spec!r}")
     out = []
     for name, entry in spec.items():
         if not isinstance(entry, Mapping):
@@ -198,7 +198,8 @@ def aggregate_frame(table: pd.DataFrame | None, **columns) -> pd.DataFrame:
 
 
 def settings_table(settings: Sequence[Setting], pairs: Mapping[str, Sequence]) -> pd.DataFrame:
-    """What trained each setting: part, source, languages and the number of pairs."""
+    """What trained each setting: part, source, languages, ``max_pairs`` (the setting's
+    ``n_pairs`` cap, None for every pair) and ``n_pairs`` (the pairs it actually drew)."""
     return pd.DataFrame([dict(dataclasses.asdict(s), languages="/".join(s.languages),
                               max_pairs=s.n_pairs, n_pairs=len(pairs[s.name]))
                          for s in settings])
