@@ -9,7 +9,8 @@ import torch
 
 from xlnb.data import load_parallel
 from xlnb.models import load_model
-from xlnb.train import TrainConfig, alignment_states, objectives, optim, train, trainer
+from xlnb.train import (
+    TrainConfig, add_lora, alignment_states, objectives, optim, train, trainer)
 from xlnb.train.batches import PairTokens, Stream, pair_batch, task_batch
 
 
@@ -40,6 +41,26 @@ def test_task_loss_equals_the_full_lm_loss(name):
     batch = task_batch(examples, tokenizer.pad_token_id, "cpu")
     full = model(**batch).loss  # logits at every position, Hugging Face's loss
     torch.testing.assert_close(objectives.task_loss(model, **batch), full, rtol=1e-5, atol=1e-6)
+
+
+def test_task_loss_gradients_equal_the_full_lm_loss():
+    """The LM head on the labelled rows only: same LoRA gradients as Hugging Face's loss."""
+    model, tokenizer = load_model("tiny-llama", device="cpu")
+    model = add_lora(model, TrainConfig(lora_dropout=0.0))
+    torch.manual_seed(0)
+    for name, p in model.named_parameters():  # B = 0 at init would leave A without gradient
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=0.02)
+    examples = [encode(tokenizer, "ein langer Satz mit vielen Wörtern", "a sentence"),
+                encode(tokenizer, "kurz", "short and longer answer")]
+    batch = task_batch(examples, tokenizer.pad_token_id, "cpu")
+    grads = []
+    for loss_of in (lambda: model(**batch).loss, lambda: objectives.task_loss(model, **batch)):
+        model.zero_grad()
+        loss_of().backward()
+        grads.append([p.grad.clone() for p in model.parameters() if p.requires_grad])
+    for full, ours in zip(*grads):
+        torch.testing.assert_close(ours, full, rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("task_per_align,pattern", [(1, "TATATA"), (2, "TTATTA"), (3, "TTTATT")])

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from xlnb.arch import model_device
+from xlnb.hooks import lm_head_rows
 from xlnb.train.batches import TrainData, pair_batch, task_batch
 from xlnb.train.config import TrainConfig
 from xlnb.train.contrastive import contrastive_loss, duplicate_mask
@@ -16,15 +17,19 @@ from xlnb.train.states import alignment_states
 
 def task_loss(model, input_ids, attention_mask, labels) -> torch.Tensor:
     """Causal-LM cross-entropy averaged over the labelled tokens (MidAlign §3 task loss).
-    Logits are computed only from the first position that predicts a label on: the LM head
-    over a long prompt is the most expensive part of a small model's step."""
+    The LM head runs only on the positions that predict a label (:func:`xlnb.hooks.lm_head_rows`;
+    in a batch of App. D.2 slot-filling examples they are about 30 % of the window from the
+    first labelled position on): on a small model with a large vocabulary the head is the
+    most expensive part of a step. Equals the loss of the full logits."""
     labelled = (labels[:, 1:] != -100).any(dim=0).nonzero()
     first = int(labelled[0]) if len(labelled) else input_ids.shape[1] - 2
     keep = input_ids.shape[1] - first  # positions first .. T-1
-    logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False,
-                   logits_to_keep=keep).logits[:, :-1]  # position t predicts token t + 1
-    targets = labels[:, first + 1:]
-    return F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), ignore_index=-100)
+    targets = labels[:, first + 1:]  # [B, keep - 1]: position t predicts token t + 1
+    mask = targets != -100
+    with lm_head_rows(model, F.pad(mask, (0, 1))):  # the last position predicts nothing
+        logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False,
+                       logits_to_keep=keep).logits[0]  # [N, vocab]
+    return F.cross_entropy(logits.float(), targets[mask])
 
 
 def align_loss(model, batch: dict, layer: int, config: TrainConfig) -> torch.Tensor:
