@@ -39,6 +39,24 @@ def test_parse_settings_n_pairs_defaults_to_the_argument_and_a_setting_overrides
         G.parse_settings({"x": {"source": "tatoeba", "languages": ["de"], "n_pairs": 0}})
 
 
+def test_a_setting_may_mask_duplicates_and_otherwise_keeps_the_run_config():
+    from xlnb.train import TrainConfig
+
+    got = G.parse_settings({"plain": {"source": "flores200", "languages": ["sw"]},
+                            "masked": {"source": "flores200", "languages": ["sw"],
+                                       "mask_duplicates": True},
+                            "unmasked": {"source": "flores200", "languages": ["sw"],
+                                         "mask_duplicates": False}})
+    assert [s.mask_duplicates for s in got] == [None, True, False]
+    run = TrainConfig(mode="align", mask_duplicates=True, learning_rate=2e-4)
+    configs = [G.setting_config(run, s, seed=7) for s in got]
+    assert [c.mask_duplicates for c in configs] == [True, True, False]
+    assert {c.seed for c in configs} == {7} and {c.learning_rate for c in configs} == {2e-4}
+    with pytest.raises(ValueError, match="'x'.*mask_duplicates.*'yes'"):
+        G.parse_settings({"x": {"source": "tatoeba", "languages": ["de"],
+                                "mask_duplicates": "yes"}})
+
+
 def test_held_out_lines_are_disjoint_and_cover_every_line():
     train, held = G.held_out_lines(20, 6, seed=3)
     assert len(held) == 6 and len(train) == 14

@@ -38,27 +38,32 @@ class Setting:
     ``languages``; ``part`` is the table's upper (``languages``) or lower (``domain``) half,
     or ``both``: the paper's "only de-en" and "Tatoeba (different)" rows report the same
     71.9, so one de-en Tatoeba run can serve both halves. ``n_pairs``: pairs per language at
-    most before the uniform mix (None: all)."""
+    most before the uniform mix (None: all). ``mask_duplicates``: this setting's
+    :class:`~xlnb.train.TrainConfig` ``mask_duplicates`` (None: the run's); multi-way
+    parallel FLORES repeats English sentences across languages, so in-batch duplicates are
+    likelier there than in Tatoeba."""
 
     name: str
     source: str
     languages: tuple[str, ...]
     part: str = "languages"
     n_pairs: int | None = None
+    mask_duplicates: bool | None = None
 
 
 def parse_settings(spec: Mapping[str, Mapping], n_pairs: int | None = None) -> list[Setting]:
-    """Settings from a params mapping ``name -> {source, languages, part, n_pairs}`` (part
-    defaults to ``languages``, n_pairs to the ``n_pairs`` argument; None: every pair).
-    Raises ValueError naming the setting and the bad value."""
+    """Settings from a params mapping ``name -> {source, languages, part, n_pairs,
+    mask_duplicates}`` (part defaults to ``languages``, n_pairs to the ``n_pairs`` argument
+    (None: every pair), mask_duplicates to the run's config). Raises ValueError naming the
+    setting and the bad value."""
     if not isinstance(spec, Mapping) or not spec:
         raise ValueError(f"settings must be a non-empty mapping name -> "
-                         f"{{source, languages, part, n_pairs}}, got {spec!r}")
+                         f"{{source, languages, part, n_pairs, mask_duplicates}}, got {spec!r}")
     out = []
     for name, entry in spec.items():
         if not isinstance(entry, Mapping):
             raise ValueError(f"setting {name!r} must be a mapping, got {entry!r}")
-        unknown = set(entry) - {"source", "languages", "part", "n_pairs"}
+        unknown = set(entry) - {"source", "languages", "part", "n_pairs", "mask_duplicates"}
         if unknown:
             raise ValueError(f"setting {name!r} has unknown keys {sorted(unknown)}")
         source, part = entry.get("source"), entry.get("part", "languages")
@@ -75,7 +80,11 @@ def parse_settings(spec: Mapping[str, Mapping], n_pairs: int | None = None) -> l
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n <= 0):
             raise ValueError(f"setting {name!r}: n_pairs must be a positive integer or None "
                              f"(every pair), got {n!r}")
-        out.append(Setting(str(name), source, tuple(languages), part, n))
+        mask = entry.get("mask_duplicates")
+        if mask is not None and not isinstance(mask, bool):
+            raise ValueError(f"setting {name!r}: mask_duplicates must be true, false or None "
+                             f"(the run's), got {mask!r}")
+        out.append(Setting(str(name), source, tuple(languages), part, n, mask))
     return out
 
 
@@ -223,6 +232,13 @@ def measure(model, tokenizer, texts: Mapping[str, list[str]], *, layer: int, piv
     return to_pivot_hits(reps, layer, pivot, margin=margin, k=k), hits_table(pairs, hits)
 
 
+def setting_config(config, setting: Setting, seed: int):
+    """The training config of one setting and seed: ``config`` with the seed and the
+    setting's own ``mask_duplicates`` when it names one."""
+    own = {} if setting.mask_duplicates is None else {"mask_duplicates": setting.mask_duplicates}
+    return dataclasses.replace(config, seed=seed, **own)
+
+
 def run_alignment_only(model_name: str, config, settings: Sequence[Setting],
                        pairs: Mapping[str, Sequence], texts: Mapping[str, list[str]], *,
                        seeds: Sequence[int] | Mapping[str, Sequence[int]],
@@ -260,7 +276,7 @@ def run_alignment_only(model_name: str, config, settings: Sequence[Setting],
     for setting in settings:
         key = dict(data_key or {}, pairs=setting.source, pair_languages=list(setting.languages))
         for seed in (seeds[setting.name] if isinstance(seeds, Mapping) else seeds):
-            adapter = system_adapter(model_name, dataclasses.replace(config, seed=seed),
+            adapter = system_adapter(model_name, setting_config(config, setting, seed),
                                      task_name=None, pairs=pairs[setting.name],
                                      dev_pairs=(dev_pairs or {}).get(setting.name), data_key=key,
                                      load_kwargs=load_kwargs)
