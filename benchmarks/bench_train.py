@@ -15,7 +15,7 @@ AdamW, medians over interleaved repeats after a warm-up:
 - a task step on the same 2N sequences, every token labelled (LM head on every position).
 Goal: alignment with early exit <= 0.25 x the task step.
 Also: a slot-filling task micro-batch (MASSIVE en, App. D.2 prompt, answer labelled only)
-with ``task_loss`` (logits from the first labelled position on) vs Hugging Face's loss
+with ``task_loss`` (the LM head on the labelled positions only) vs Hugging Face's loss
 (logits everywhere).
 
 Part 2: ``train()`` in joint mode on MASSIVE en + FLORES de-en pairs for a few updates:
