@@ -9,7 +9,6 @@ from xlnb.hooks import (
     StopForward,
     capture_ffn_activations,
     capture_residual,
-    lm_head_rows,
     replace_residual,
     resolve_block,
     resolve_layer,
@@ -212,8 +211,7 @@ def test_hooks_removed_on_error_and_early_exit(llama):
     before = hook_count(model)
     contexts = [lambda: capture_residual(model, [0, 4], lambda h: h),
                 lambda: replace_residual(model, {0: lambda h: h, "top": lambda h: h}),
-                lambda: capture_ffn_activations(model, [1, 4], lambda a: a),
-                lambda: lm_head_rows(model, torch.ones(2, 3, dtype=torch.bool))]
+                lambda: capture_ffn_activations(model, [1, 4], lambda a: a)]
     for make in contexts:
         with pytest.raises(RuntimeError, match="boom"):
             with make():
@@ -252,24 +250,3 @@ def test_stop_forward_is_swallowed_only_by_run_model(llama):
     with pytest.raises(StopForward):
         with torch.no_grad(), capture_residual(model, [1], lambda h: h):
             model(**batch(tok))
-
-
-def test_lm_head_rows_are_the_full_logits_at_the_mask(tiny):
-    model, tok = tiny
-    enc = batch(tok)
-    with torch.no_grad():
-        full = model(**enc).logits  # [B, T, vocab], every position
-    mask = torch.zeros(2, 4, dtype=torch.bool)
-    mask[0, [0, 3]] = mask[1, 2] = True  # positions T-4 .. T-1 of each row
-    with torch.no_grad(), lm_head_rows(model, mask):
-        rows = model(**enc, logits_to_keep=4).logits
-    T = full.shape[1]
-    expected = torch.stack([full[0, T - 4], full[0, T - 1], full[1, T - 2]])[None]
-    torch.testing.assert_close(rows, expected, rtol=1e-5, atol=1e-5)
-
-
-def test_lm_head_rows_rejects_a_mask_of_another_window(llama):
-    model, tok = llama
-    with pytest.raises(ValueError, match=r"mask is \[2, 3\].*LM head sees \[2, 4\]"):
-        with torch.no_grad(), lm_head_rows(model, torch.ones(2, 3, dtype=torch.bool)):
-            model(**batch(tok), logits_to_keep=4)

@@ -43,6 +43,27 @@ def test_task_loss_equals_the_full_lm_loss(name):
     torch.testing.assert_close(objectives.task_loss(model, **batch), full, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["tiny-llama", "tiny-gemma3"])
+def test_lm_head_rows_are_the_full_logits_at_the_mask(name):
+    model, tokenizer = load_model(name, device="cpu")
+    enc = tokenizer(["Hello world, a short one.", "Der Hund schläft unter dem Tisch."],
+                    return_tensors="pt", padding=True)
+    with torch.no_grad():
+        full = model(**enc).logits  # [B, T, vocab], every position
+    mask = torch.zeros(2, 4, dtype=torch.bool)
+    mask[0, [0, 3]] = mask[1, 2] = True  # of positions T-4 .. T-1 of each row
+    before = len(model.get_output_embeddings()._forward_pre_hooks)
+    with torch.no_grad(), objectives.lm_head_rows(model, mask):
+        rows = model(**enc, logits_to_keep=4).logits
+    T = full.shape[1]
+    expected = torch.stack([full[0, T - 4], full[0, T - 1], full[1, T - 2]])[None]
+    torch.testing.assert_close(rows, expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match=r"mask is \[2, 3\].*LM head sees \[2, 4\]"):
+        with torch.no_grad(), objectives.lm_head_rows(model, mask[:, :3]):
+            model(**enc, logits_to_keep=4)
+    assert len(model.get_output_embeddings()._forward_pre_hooks) == before
+
+
 def test_task_loss_gradients_equal_the_full_lm_loss():
     """The LM head on the labelled rows only: same LoRA gradients as Hugging Face's loss."""
     model, tokenizer = load_model("tiny-llama", device="cpu")

@@ -43,14 +43,6 @@ def final_norm_of(model) -> torch.nn.Module:
     return norm
 
 
-def lm_head_of(model) -> torch.nn.Module:
-    """The output embeddings (``lm_head``) of a ``*ForCausalLM``, through a PEFT wrapper."""
-    head = model.get_output_embeddings()
-    if head is None:
-        raise ValueError(f"{type(model).__name__} has no LM head (get_output_embeddings)")
-    return head
-
-
 def gated_mlp(model, block: int):
     """``(gate_proj, act_fn)`` of block ``block`` (1-based: the FFN inside
     ``model.layers.{block - 1}``): the FFN activation is act_fn(gate_proj(x)) (NeuronXA §2.2).

@@ -14,17 +14,20 @@ representation index i). Hook points, TransformerLens-style (module path -> what
 - ``model.layers.{b-1}.mlp.gate_proj`` output, passed through ``mlp.act_fn``
                                        -> ``[B, T, d_ff]``  FFN activation of block b
   (NeuronXA §2.2)
-- ``lm_head`` input (pre-hook)         -> ``[B, K, d]``     the last K positions
-  (``logits_to_keep=K``), cut to ``[1, N, d]`` by :func:`lm_head_rows`
 
 Each purpose has one context manager (:func:`capture_residual`, :func:`replace_residual`,
-:func:`capture_ffn_activations`, :func:`lm_head_rows`) whose hooks are removed in ``finally``, on error too. A
+:func:`capture_ffn_activations`) whose hooks are removed in ``finally``, on error too. A
 capturing hook can end the forward pass after the deepest point it needs by raising
 :class:`StopForward` (early exit: later blocks and the LM head never run); :func:`run_model`
 runs the top-level model -- a ``*ForCausalLM`` or a PEFT wrapper, so LoRA adapters and soft
 prompts apply -- and swallows it. Outside ``torch.inference_mode()`` captured tensors keep
 their autograd graph. Block hooks stay outside transformers' gradient checkpointing (it
 checkpoints ``forward``, not ``__call__``), so capture with gradients works with it.
+
+The code of this module (docstrings aside) is part of every cache key
+(:data:`xlnb.cache.VALUE_MODULES`): editing it retrains every cached adapter and re-extracts
+every cached representation. A hook that changes no representation (the task loss's
+:func:`xlnb.train.objectives.lm_head_rows`) lives with its user instead.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from typing import Callable, Mapping
 
 import torch
 
-from xlnb.arch import blocks_of, final_norm_of, gated_mlp, lm_head_of, n_blocks
+from xlnb.arch import blocks_of, final_norm_of, gated_mlp, n_blocks
 
 PLACEMENTS = ("bottom", "middle", "top")
 
@@ -232,23 +235,3 @@ def capture_ffn_activations(model, blocks, reduce: Callable[[torch.Tensor], torc
     with _hooked([lambda b=b: parts[b][0].register_forward_hook(make(b, parts[b][1]))
                   for b in numbers]):
         yield captured
-
-
-@contextmanager
-def lm_head_rows(model, mask: torch.Tensor):
-    """Run the LM head only on the positions where ``mask`` (bool ``[B, K]``) is True.
-
-    The head's input ``[B, K, d]`` (K = the forward's ``logits_to_keep``) becomes
-    ``[1, N, d]``, N = ``mask.sum()``, rows in row-major order of ``mask``; the logits come
-    back as ``[1, N, vocab]``. What the model's forward does after the head (Gemma 2's logit
-    soft-capping) still applies. A training loss needs the logits of its labelled tokens
-    only: on a 256k vocabulary the head over every position is a large part of a step.
-    """
-    def select(hidden):  # [B, K, d] -> [1, N, d]
-        if hidden.shape[:2] != mask.shape:
-            raise ValueError(f"lm_head_rows: mask is {list(mask.shape)} but the LM head sees "
-                             f"{list(hidden.shape[:2])} positions (pass logits_to_keep=K)")
-        return hidden[mask].unsqueeze(0)
-
-    with _hooked([lambda: _register(lm_head_of(model), "pre", select)]):
-        yield

@@ -4,11 +4,12 @@ early stopping watches.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 import torch.nn.functional as F
 
 from xlnb.arch import model_device
-from xlnb.hooks import lm_head_rows
 from xlnb.train.batches import TrainData, pair_batch, task_batch
 from xlnb.train.config import TrainConfig
 from xlnb.train.contrastive import contrastive_loss, duplicate_mask
@@ -17,7 +18,7 @@ from xlnb.train.states import alignment_states
 
 def task_loss(model, input_ids, attention_mask, labels) -> torch.Tensor:
     """Causal-LM cross-entropy averaged over the labelled tokens (MidAlign §3 task loss).
-    The LM head runs only on the positions that predict a label (:func:`xlnb.hooks.lm_head_rows`;
+    The LM head runs only on the positions that predict a label (:func:`lm_head_rows`;
     in a batch of App. D.2 slot-filling examples they are about 30 % of the window from the
     first labelled position on): on a small model with a large vocabulary the head is the
     most expensive part of a step. Equals the loss of the full logits."""
@@ -30,6 +31,36 @@ def task_loss(model, input_ids, attention_mask, labels) -> torch.Tensor:
         logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False,
                        logits_to_keep=keep).logits[0]  # [N, vocab]
     return F.cross_entropy(logits.float(), targets[mask])
+
+
+@contextmanager
+def lm_head_rows(model, mask: torch.Tensor):
+    """Run the LM head only on the positions where ``mask`` (bool ``[B, K]``) is True.
+
+    Hook point: the input of ``model.get_output_embeddings()`` (``lm_head``, through a PEFT
+    wrapper), ``[B, K, d]`` for a forward with ``logits_to_keep=K``, becomes ``[1, N, d]``,
+    N = ``mask.sum()``, rows in row-major order of ``mask``; the logits come back as
+    ``[1, N, vocab]``. What the forward does after the head (Gemma 2's soft-capping) still
+    applies; the hook is removed on exit, on error too. It lives here, not in
+    :mod:`xlnb.hooks`, because it changes no representation: the hooks module's code is part
+    of every cache key (:data:`xlnb.cache.VALUE_MODULES`).
+    """
+    head = model.get_output_embeddings()
+    if head is None:
+        raise ValueError(f"{type(model).__name__} has no LM head (get_output_embeddings)")
+
+    def select(module, args):  # [B, K, d] -> [1, N, d]
+        hidden = args[0]
+        if hidden.shape[:2] != mask.shape:
+            raise ValueError(f"lm_head_rows: mask is {list(mask.shape)} but the LM head sees "
+                             f"{list(hidden.shape[:2])} positions (pass logits_to_keep=K)")
+        return (hidden[mask].unsqueeze(0),) + tuple(args[1:])
+
+    handle = head.register_forward_pre_hook(select)
+    try:
+        yield
+    finally:
+        handle.remove()
 
 
 def align_loss(model, batch: dict, layer: int, config: TrainConfig) -> torch.Tensor:
