@@ -9,10 +9,8 @@ import torch
 
 from xlnb.data import load_parallel
 from xlnb.models import load_model
-from xlnb.train import (
-    TrainConfig, add_lora, alignment_states, objectives, optim, train, trainer)
+from xlnb.train import TrainConfig, add_lora, alignment_states, objectives, optim, train, trainer
 from xlnb.train.batches import PairTokens, Stream, pair_batch, task_batch
-
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -58,9 +56,9 @@ def test_lm_head_rows_are_the_full_logits_at_the_mask(name):
     T = full.shape[1]
     expected = torch.stack([full[0, T - 4], full[0, T - 1], full[1, T - 2]])[None]
     torch.testing.assert_close(rows, expected, rtol=1e-5, atol=1e-5)
-    with pytest.raises(ValueError, match=r"mask is \[2, 3\].*LM head sees \[2, 4\]"):
-        with torch.no_grad(), objectives.lm_head_rows(model, mask[:, :3]):
-            model(**enc, logits_to_keep=4)
+    with (pytest.raises(ValueError, match=r"mask is \[2, 3\].*LM head sees \[2, 4\]"),
+          torch.no_grad(), objectives.lm_head_rows(model, mask[:, :3])):
+        model(**enc, logits_to_keep=4)
     assert len(model.get_output_embeddings()._forward_pre_hooks) == before
 
 

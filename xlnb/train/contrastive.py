@@ -28,8 +28,8 @@ def contrastive_loss(src: torch.Tensor, tgt: torch.Tensor, temperature: float = 
     (the same English or non-English sentence); those j != i leave the sum over j, so a
     duplicate is not pushed away as a negative (our addition, off when None; see
     :func:`duplicate_mask`). The mask is symmetrised (i masks j iff j masks i), so with
-    ``symmetric=True`` both directions drop the same negatives. Computed in float32 whatever the inputs' dtype (autocast);
-    returns a scalar.
+    ``symmetric=True`` both directions drop the same negatives. Computed in float32 whatever
+    the inputs' dtype (autocast); returns a scalar.
     """
     check_pair_tensors(src, tgt)
     if src.shape[0] < 2:

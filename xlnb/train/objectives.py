@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from xlnb.arch import model_device
+from xlnb.hooks import _hooked, _register  # importing leaves hooks.py, so cache keys, as is
 from xlnb.train.batches import TrainData, pair_batch, task_batch
 from xlnb.train.config import TrainConfig
 from xlnb.train.contrastive import contrastive_loss, duplicate_mask
@@ -49,18 +50,14 @@ def lm_head_rows(model, mask: torch.Tensor):
     if head is None:
         raise ValueError(f"{type(model).__name__} has no LM head (get_output_embeddings)")
 
-    def select(module, args):  # [B, K, d] -> [1, N, d]
-        hidden = args[0]
+    def select(hidden):  # [B, K, d] -> [1, N, d]
         if hidden.shape[:2] != mask.shape:
             raise ValueError(f"lm_head_rows: mask is {list(mask.shape)} but the LM head sees "
                              f"{list(hidden.shape[:2])} positions (pass logits_to_keep=K)")
-        return (hidden[mask].unsqueeze(0),) + tuple(args[1:])
+        return hidden[mask].unsqueeze(0)
 
-    handle = head.register_forward_pre_hook(select)
-    try:
+    with _hooked([lambda: _register(head, "pre", select)]):
         yield
-    finally:
-        handle.remove()
 
 
 def align_loss(model, batch: dict, layer: int, config: TrainConfig) -> torch.Tensor:
