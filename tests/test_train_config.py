@@ -51,6 +51,8 @@ def test_an_added_field_at_its_earlier_behaviour_keeps_cached_keys():
     assert "mask_duplicates" not in TrainConfig().result_dict()
     assert TrainConfig(mask_duplicates=True).result_dict()["mask_duplicates"] is True
     assert "mask_duplicates" in TrainConfig().to_dict()  # the saved config still says it
+    assert "shared_prefix" not in TrainConfig().result_dict()
+    assert TrainConfig(shared_prefix=True).result_dict()["shared_prefix"] is True
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -65,6 +67,7 @@ def test_an_added_field_at_its_earlier_behaviour_keeps_cached_keys():
     ({"lora_targets": []}, "lora_targets"),
     ({"schedule": "warmup"}, "unknown schedule 'warmup'"),
     ({"pair_batch_size": 1}, "at least 2"),
+    ({"shared_prefix": True, "gradient_checkpointing": True}, "shared_prefix needs the key/value"),
     ({"micro_batch_size": 0}, "micro_batch_size"),
     ({"max_steps": 0}, "max_steps"),
     ({"precision": "fp8"}, "unknown precision 'fp8'"),

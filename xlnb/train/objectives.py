@@ -14,23 +14,32 @@ from xlnb.hooks import _hooked, _register  # importing leaves hooks.py, so cache
 from xlnb.train.batches import TrainData, pair_batch, task_batch
 from xlnb.train.config import TrainConfig
 from xlnb.train.contrastive import contrastive_loss, duplicate_mask
+from xlnb.train.prefix import cache_kwarg, prefix_cache, shared_prefix_length
 from xlnb.train.states import alignment_states
 
 
-def task_loss(model, input_ids, attention_mask, labels) -> torch.Tensor:
+def task_loss(model, input_ids, attention_mask, labels, shared_prefix: bool = False
+              ) -> torch.Tensor:
     """Causal-LM cross-entropy averaged over the labelled tokens (MidAlign §3 task loss).
     The LM head runs only on the positions that predict a label (:func:`lm_head_rows`;
     in a batch of App. D.2 slot-filling examples they are about 30 % of the window from the
     first labelled position on): on a small model with a large vocabulary the head is the
-    most expensive part of a step. Equals the loss of the full logits."""
+    most expensive part of a step. Equals the loss of the full logits.
+    shared_prefix: run the prompt tokens that all rows share once (:mod:`xlnb.train.prefix`;
+    exact without dropout, one dropout mask for those tokens per micro-batch with it)."""
     labelled = (labels[:, 1:] != -100).any(dim=0).nonzero()
     first = int(labelled[0]) if len(labelled) else input_ids.shape[1] - 2
     keep = input_ids.shape[1] - first  # positions first .. T-1
     targets = labels[:, first + 1:]  # [B, keep - 1]: position t predicts token t + 1
     mask = targets != -100
+    inputs = {"input_ids": input_ids, "attention_mask": attention_mask, "use_cache": False}
+    start = shared_prefix_length(input_ids, attention_mask, first) if shared_prefix else 0
+    if start > 0 and len(input_ids) > 1:
+        # the rest attends to the prefix's keys/values; positions continue from `start`
+        inputs.update(input_ids=input_ids[:, start:], use_cache=True)
+        inputs[cache_kwarg(model)] = prefix_cache(model, input_ids[:1, :start], len(input_ids))
     with lm_head_rows(model, F.pad(mask, (0, 1))):  # the last position predicts nothing
-        logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False,
-                       logits_to_keep=keep).logits[0]  # [N, vocab]
+        logits = model(**inputs, logits_to_keep=keep).logits[0]  # [N, vocab]
     return F.cross_entropy(logits.float(), targets[mask])
 
 
@@ -85,7 +94,8 @@ def dev_losses(model, data: TrainData, layer, config: TrainConfig) -> dict:
             batch = task_batch(data.dev_task[start:start + config.micro_batch_size],
                                data.pad_id, device)
             n = int((batch["labels"][:, 1:] != -100).sum())
-            total, count = total + task_loss(model, **batch).item() * n, count + n
+            loss = task_loss(model, **batch, shared_prefix=config.shared_prefix)
+            total, count = total + loss.item() * n, count + n
         out["dev_task_loss"] = total / count
     if data.dev_pairs is not None:  # full batches only (all pairs when fewer than one)
         size, n = config.pair_batch_size, len(data.dev_pairs)

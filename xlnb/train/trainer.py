@@ -138,7 +138,8 @@ def _update(model, config: TrainConfig, data: TrainData, opt: Optimisation, laye
         kind = micro_kind(config, step * config.accumulation + j)
         batch = data.next_batch(kind, opt.device)
         with opt.autocast():
-            loss = (task_loss(model, **batch) if kind == "task" else
+            loss = (task_loss(model, **batch, shared_prefix=config.shared_prefix)
+                    if kind == "task" else
                     align_loss(model, batch, layer, config))
         opt.scaler.scale(loss / config.accumulation).backward()
         losses[kind].append(loss.item())
