@@ -37,16 +37,16 @@ def _systems(read, fmt, *args):
 
 
 QUOTED = {REF: [
-    ("SFT 22.2 / 6.2, bottom 20.0 / 7.9, middle 18.5 / 5.9, top 18.2 / 8.6",
+    ("SFT 30.0 / 7.2, bottom 32.6 / 13.1, middle 24.0 / 9.3, top 13.6 / 3.6",
      lambda read: _systems(read, f1s)),
-    ("German: SFT 8.5, bottom 13.2, middle 9.2, top 14.1", lambda read: "German: " + _systems(read, f1, "de")),
-    ("Swahili: SFT 3.9, bottom 2.6, middle 2.6, top 3.1", lambda read: "Swahili: " + _systems(read, f1, "sw")),
-    ("middle 1.4, bottom 4.2, top 4.5", lambda read: "middle {}, bottom {}, top {}".format(
+    ("German: SFT 14.5, bottom 18.9, middle 12.5, top 7.2", lambda read: "German: " + _systems(read, f1, "de")),
+    ("Swahili: SFT 0.0, bottom 7.3, middle 6.2, top 0.0", lambda read: "Swahili: " + _systems(read, f1, "sw")),
+    ("middle 5.7, bottom 2.0, top 5.1", lambda read: "middle {}, bottom {}, top {}".format(
         sd(read, "middle"), sd(read, "bottom"), sd(read, "top"))),
-    ("block 9 14.5 % → 24.9 %, block 12 40.0 % → 55.7 %, last layer 7.9 % → 58.0 %",
+    ("block 9 14.5 % → 27.2 %, block 12 40.0 % → 60.4 %, last layer 7.8 % → 65.9 %",
      lambda read: ", ".join(f"{where} {acc(read, 'sft', layer)} → {acc(read, 'sft+align@top', layer)}"
                             for where, layer in (("block 9", 9), ("block 12", 12), ("last layer", 18)))),
-    ("middle 12.2 % at block 9, bottom 18.4 % at block 4 (SFT 21.9 %)",
+    ("middle 15.2 % at block 9, bottom 20.4 % at block 4 (SFT 22.1 %)",
      lambda read: "middle {} at block 9, bottom {} at block 4 (SFT {})".format(
          acc(read, "sft+align@middle", 9), acc(read, "sft+align@bottom", 4), acc(read, "sft", 4))),
 ]}
