@@ -16,7 +16,8 @@ AdamW, medians over interleaved repeats after a warm-up:
 Goal: alignment with early exit <= 0.25 x the task step.
 Also: a slot-filling task micro-batch (MASSIVE en, App. D.2 prompt, answer labelled only)
 with ``task_loss`` (the LM head on the labelled positions only) vs Hugging Face's loss
-(logits everywhere).
+(logits everywhere), and ``task_loss`` with ``shared_prefix`` (the prompt tokens that every
+example shares run once) vs without.
 
 Part 2: ``train()`` in joint mode on MASSIVE en + FLORES de-en pairs for a few updates:
 training tokens/s (real tokens of all micro-batches / wall time of the run).
@@ -102,6 +103,8 @@ def step_timers(model, tokenizer, batch_pairs, slot_batch):
         "task, same batch": step(lambda: model(input_ids=ids, attention_mask=mask,
                                                labels=labels, use_cache=False).loss),
         "slot task, task_loss": step(lambda: task_loss(model, **slot_batch)),
+        "slot task, shared prefix": step(lambda: task_loss(model, **slot_batch,
+                                                           shared_prefix=True)),
         "slot task, HF loss": step(lambda: model(**slot_batch, use_cache=False).loss),
     }, int(mask.sum())
 
@@ -160,13 +163,15 @@ def main() -> None:
     print(f"{args.model}, {args.pairs} pairs = {2 * args.pairs} sentences, {tokens} tokens, "
           f"{torch.get_num_threads()} threads, median of {args.repeats}")
     for name, seconds in medians.items():
-        print(f"  {name:22s} {seconds * 1000:8.0f} ms")
+        print(f"  {name:25s} {seconds * 1000:8.0f} ms")
     early, full, task = (medians[k] for k in ("align, early exit", "align, full forward",
                                               "task, same batch"))
     print(f"  align early exit / task step: {early / task:.2f} (goal <= 0.25); "
           f"/ align full forward: {early / full:.2f}")
     print(f"  slot task step, task_loss / HF loss: "
-          f"{medians['slot task, task_loss'] / medians['slot task, HF loss']:.2f}")
+          f"{medians['slot task, task_loss'] / medians['slot task, HF loss']:.2f}; "
+          f"with the shared prompt prefix run once / without: "
+          f"{medians['slot task, shared prefix'] / medians['slot task, task_loss']:.2f}")
     rate, n_tokens, seconds = throughput(args.model, args.updates, args.pairs)
     print(f"train() joint, {args.updates} updates: {n_tokens} tokens in {seconds:.1f} s = "
           f"{rate:.0f} tokens/s")
