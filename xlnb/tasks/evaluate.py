@@ -4,13 +4,13 @@ metric."""
 
 from __future__ import annotations
 
-from xlnb.generate import generate
 from xlnb.tasks.base import Example, Task
 from xlnb.tasks.chat import prompt_text
+from xlnb.tasks.generations import cached_generate
 
 
 def evaluate_task(model, tokenizer, task: Task, examples: list[Example], *,
-                  batch_size: int = 16, zero_shot: bool = False
+                  batch_size: int = 16, zero_shot: bool = False, use_cache: bool = True
                   ) -> tuple[list[str], dict[str, float]]:
     """``(outputs, scores)``: one generated answer per example (input order) and
     ``task.score(outputs, examples)``.
@@ -20,13 +20,16 @@ def evaluate_task(model, tokenizer, task: Task, examples: list[Example], *,
         longer instruction, e.g. the list of slot types) instead of the fine-tuning one.
     Decoding is greedy with ``task.max_new_tokens`` new tokens at most, stopping at EOS or
     the end-of-turn marker (:func:`xlnb.generate.generate`).
+    use_cache: read the outputs from the generation cache when this model, tokenizer,
+        prompts and settings were decoded before (:mod:`xlnb.tasks.generations`); the
+        score is always computed afresh.
     """
     examples = list(examples)
     if not examples:
         raise ValueError(f"no examples to evaluate {getattr(task, 'name', task)!r} on")
     prompts = [prompt_text(tokenizer, task.messages(ex, zero_shot=zero_shot)) for ex in examples]
-    outputs = generate(model, tokenizer, prompts, max_new_tokens=task.max_new_tokens,
-                       batch_size=batch_size)
+    outputs = cached_generate(model, tokenizer, prompts, max_new_tokens=task.max_new_tokens,
+                              batch_size=batch_size, use_cache=use_cache)
     return outputs, task.score(outputs, examples)
 
 
