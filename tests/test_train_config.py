@@ -83,3 +83,20 @@ def test_bad_values_name_the_value(kwargs, match):
 def test_unknown_json_field():
     with pytest.raises(ValueError, match="unknown TrainConfig fields.*'lr'"):
         TrainConfig.from_dict({"lr": 1e-3})
+
+
+def test_config_from_params_takes_the_fields_of_a_namespace():
+    from xlnb.train import config_from_params
+
+    namespace = {"align_layer": 9, "learning_rate": 1e-3, "max_epochs": 2, "shared_prefix": True,
+                 "max_length": 32, "n_train": 384, "model": "gemma-3-270m", "seed": 7,
+                 "mode": "align", "checkpoint_dir": None}
+    got = config_from_params(namespace, mode="task")
+    assert got == TrainConfig(mode="task", layer=9, learning_rate=1e-3, max_epochs=2,
+                              shared_prefix=True, max_length=32)
+    assert got.seed == 1  # seeds come from the experiment, never from a parameter named seed
+    assert config_from_params({}) == TrainConfig()
+    with pytest.raises(ValueError, match="'align_layer' and 'layer' both set 'layer'"):
+        config_from_params({"align_layer": 9, "layer": 4})
+    with pytest.raises(ValueError, match="learning_rate must be > 0"):
+        config_from_params({"learning_rate": -1.0})

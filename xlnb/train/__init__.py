@@ -12,12 +12,13 @@ A notebook trains (or reuses) an adapter and loads it::
 """
 
 from xlnb.train.adapters import load_adapter, load_trained, trained_adapter
-from xlnb.train.config import TrainConfig
+from xlnb.train.config import TrainConfig, config_from_params
 from xlnb.train.contrastive import contrastive_loss
 from xlnb.train.lora import add_lora, lora_parameter_count
 from xlnb.train.states import alignment_states, resolve_layer
 from xlnb.train.trainer import TrainResult, train
 
-__all__ = ["TrainConfig", "TrainResult", "add_lora", "alignment_states", "contrastive_loss",
+__all__ = ["TrainConfig", "TrainResult", "add_lora", "alignment_states", "config_from_params",
+           "contrastive_loss",
            "load_adapter", "load_trained", "lora_parameter_count", "resolve_layer", "train",
            "trained_adapter"]

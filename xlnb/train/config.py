@@ -199,6 +199,29 @@ class TrainConfig:
         return self.checkpoint_every or self.eval_every
 
 
+# Notebook parameter names that differ from the field they set.
+PARAM_ALIASES = {"align_layer": "layer"}
+# Fields that the experiment sets per system and seed, never from a notebook's parameters.
+PER_RUN_FIELDS = ("mode", "seed")
+
+
+def config_from_params(params, **overrides) -> TrainConfig:
+    """A :class:`TrainConfig` from a notebook's parameters, as nanoGPT's configurator takes
+    its config from ``globals()``: every name in ``params`` (a mapping such as ``globals()``)
+    that is a field (``learning_rate``, ``max_epochs``, ``shared_prefix``, ...; ``align_layer``
+    sets ``layer``), then ``overrides``. A ``-p`` of any field thus reaches the config without
+    each notebook listing it. ``mode`` and ``seed`` are taken only from ``overrides``: the
+    experiment sets them per system and seed."""
+    names = {f.name for f in dataclasses.fields(TrainConfig)} - set(PER_RUN_FIELDS)
+    both = [(a, f) for a, f in PARAM_ALIASES.items() if a in params and f in params]
+    if both:
+        raise ValueError(f"parameters {both[0][0]!r} and {both[0][1]!r} both set {both[0][1]!r}; "
+                         "keep one")
+    picked = {PARAM_ALIASES.get(k, k): v for k, v in params.items()
+              if PARAM_ALIASES.get(k, k) in names}
+    return TrainConfig(**{**picked, **overrides})
+
+
 def _choice(value, name: str, choices: tuple) -> None:
     if value not in choices:
         raise ValueError(f"unknown {name} {value!r}; use one of {', '.join(choices)}")
