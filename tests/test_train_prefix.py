@@ -1,5 +1,6 @@
 """The shared prompt prefix of a task micro-batch, run once (xlnb.train.prefix)."""
 
+import lm_examples
 import pytest
 import torch
 
@@ -30,9 +31,7 @@ def test_prefix_length_by_hand():
 
 
 def encode(tokenizer, source, target):
-    prompt = tokenizer(PROMPT + source)["input_ids"]
-    answer = tokenizer(target, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-    return {"input_ids": prompt + answer, "labels": [-100] * len(prompt) + answer}
+    return lm_examples.encode(tokenizer, source, target, prompt=PROMPT)
 
 
 EXAMPLES = [("ein langer Satz mit vielen Wörtern", "a long sentence with many words"),

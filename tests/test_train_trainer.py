@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
+from lm_examples import encode
 from xlnb.data import load_parallel
 from xlnb.models import load_model
 from xlnb.train import TrainConfig, add_lora, alignment_states, objectives, optim, train, trainer
@@ -19,12 +20,6 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 def pairs():
     par = load_parallel("micro", ["en", "de"])
     return list(zip(par["de"], par["en"]))
-
-
-def encode(tokenizer, source, target):
-    prompt = tokenizer(source)["input_ids"]
-    answer = tokenizer(target, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-    return {"input_ids": prompt + answer, "labels": [-100] * len(prompt) + answer}
 
 
 def task_examples(tokenizer, pairs):
