@@ -10,6 +10,7 @@ Part 1, on one batch of N FLORES-200 de-en pairs (2N sentences; the shipped micr
 ../shared/data is absent), LoRA r=8 on all projections, each step = forward + backward +
 AdamW, medians over interleaved repeats after a warm-up:
 - alignment step with early exit at the middle layer (``xlnb.train.objectives.align_loss``);
+- the same with ``length_buckets=4`` (rows sorted by length, four passes, less padding);
 - the same alignment loss from a full forward with ``output_hidden_states`` (all blocks and
   the LM head run, as in a model patched to return an extra loss);
 - a task step on the same 2N sequences, every token labelled (LM head on every position).
@@ -67,6 +68,8 @@ def lora_model(name: str):
 
 def step_timers(model, tokenizer, batch_pairs, slot_batch):
     """name -> a function running one training step (forward, backward, optimizer)."""
+    import dataclasses
+
     import torch
 
     from xlnb.arch import n_blocks
@@ -99,6 +102,8 @@ def step_timers(model, tokenizer, batch_pairs, slot_batch):
 
     return {
         "align, early exit": step(lambda: align_loss(model, batch, middle, config)),
+        "align, 4 length buckets": step(lambda: align_loss(
+            model, batch, middle, dataclasses.replace(config, length_buckets=4))),
         "align, full forward": step(align_full),
         "task, same batch": step(lambda: model(input_ids=ids, attention_mask=mask,
                                                labels=labels, use_cache=False).loss),
@@ -167,7 +172,8 @@ def main() -> None:
     early, full, task = (medians[k] for k in ("align, early exit", "align, full forward",
                                               "task, same batch"))
     print(f"  align early exit / task step: {early / task:.2f} (goal <= 0.25); "
-          f"/ align full forward: {early / full:.2f}")
+          f"/ align full forward: {early / full:.2f}; "
+          f"4 length buckets / one padded pass: {medians['align, 4 length buckets'] / early:.2f}")
     print(f"  slot task step, task_loss / HF loss: "
           f"{medians['slot task, task_loss'] / medians['slot task, HF loss']:.2f}; "
           f"with the shared prompt prefix run once / without: "

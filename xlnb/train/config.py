@@ -24,7 +24,7 @@ DEV_LOSSES = ("auto", "task", "align", "sum")
 RUN_ONLY_FIELDS = ("checkpoint_dir", "checkpoint_every")
 # Fields added after adapters were cached, with the value that reproduces the earlier runs:
 # left out of result_dict at that value, so adapters trained before the field keep their keys.
-ADDED_FIELDS = {"mask_duplicates": False, "shared_prefix": False}
+ADDED_FIELDS = {"mask_duplicates": False, "shared_prefix": False, "length_buckets": 1}
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,12 @@ class TrainConfig:
             with LoRA dropout those tokens share one dropout mask per micro-batch (same
             expected loss, more correlated noise). Off by default: the paper's computation.
             Not with gradient checkpointing, which turns the cache off.
+        length_buckets: run an alignment batch's 2B rows in this many forward passes of
+            rows of similar length, each cut to its longest row, instead of one pass padded
+            to the batch's longest sentence (:func:`xlnb.train.objectives.pair_states`).
+            Eq. 1 still contrasts the whole batch; only padding is saved. Without dropout
+            the same states (to float rounding); with LoRA dropout other dropout masks. 1 by
+            default: one pass, as the reference code.
     Length: at most ``max_epochs`` 5 passes over the task data (over the pairs in align
         mode), or exactly ``max_steps`` updates when given; dev losses every ``eval_every``
         200 updates and early stop after ``patience`` 5 evaluations without improvement of
@@ -93,6 +99,7 @@ class TrainConfig:
     exclude_special: bool = False
     mask_duplicates: bool = False
     shared_prefix: bool = False
+    length_buckets: int = 1
     lora_r: int = 8
     lora_alpha: float = 16
     lora_dropout: float = 0.1
@@ -137,7 +144,8 @@ class TrainConfig:
         _non_negative_float(self.weight_decay, "weight_decay")
         if self.max_grad_norm is not None:
             _positive_float(self.max_grad_norm, "max_grad_norm")
-        for name in ("micro_batch_size", "accumulation", "task_per_align", "eval_every"):
+        for name in ("micro_batch_size", "accumulation", "task_per_align", "eval_every",
+                     "length_buckets"):
             _positive_int(getattr(self, name), name)
         _positive_int(self.pair_batch_size, "pair_batch_size")
         if self.shared_prefix and self.gradient_checkpointing:

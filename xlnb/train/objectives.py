@@ -69,12 +69,29 @@ def lm_head_rows(model, mask: torch.Tensor):
         yield
 
 
+def pair_states(model, batch: dict, layer: int, config: TrainConfig) -> torch.Tensor:
+    """Pooled states ``[2B, d]`` of a right-padded pair batch (:func:`pair_batch`), in
+    ``config.length_buckets`` forward passes over rows sorted by length, each pass cut to its
+    longest row (the columns cut are padding only, and right padding leaves every row's
+    positions as they were), then put back in batch order."""
+    ids, mask, special = batch["input_ids"], batch["attention_mask"], batch["special_mask"]
+    if config.length_buckets == 1:
+        return alignment_states(model, ids, mask, layer, exclude_special=config.exclude_special,
+                                special_mask=special)
+    order = mask.sum(1).argsort(stable=True)
+    parts = []
+    for rows in order.tensor_split(min(config.length_buckets, len(order))):
+        width = int(mask[rows].sum(1).max())
+        parts.append(alignment_states(model, ids[rows, :width], mask[rows, :width], layer,
+                                      exclude_special=config.exclude_special,
+                                      special_mask=special[rows, :width]))
+    return torch.cat(parts)[order.argsort()]
+
+
 def align_loss(model, batch: dict, layer: int, config: TrainConfig) -> torch.Tensor:
     """Eq. 1 on the pooled states of a pair batch (B sources then B English rows); with
     ``config.mask_duplicates`` rows that repeat a pair's text are not its negatives."""
-    states = alignment_states(model, batch["input_ids"], batch["attention_mask"], layer,
-                              exclude_special=config.exclude_special,
-                              special_mask=batch["special_mask"])
+    states = pair_states(model, batch, layer, config)
     src, tgt = states.chunk(2)
     same = (duplicate_mask(batch["src_key"], batch["tgt_key"])
             if config.mask_duplicates else None)
