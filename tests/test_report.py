@@ -154,7 +154,9 @@ def test_readme_demo_table_matches_the_demo_results(monkeypatch):
     monkeypatch.setenv("XLNB_PROJECT_ROOT", str(REPO))
     if not report.headline_files("demo"):
         pytest.skip("no demo results here (results/ is not committed); run xlnb reproduce")
-    assert _readme_block("demo-report") == report.report("demo")
+    # the notebooks with results here: their README rows are the report's
+    fresh = report.report("demo")
+    assert report.merge_report(_readme_block("demo-report"), fresh) == _readme_block("demo-report")
 
 
 def test_report_names_headline_files_no_manifest_lists(root, capsys):
@@ -207,3 +209,27 @@ def test_cli_report_rewrites_the_readme_blocks(root):
 def test_readme_without_the_markers_is_refused():
     with pytest.raises(ValueError, match="demo-report:start"):
         report.replace_block("no markers here", "demo-report", "x")
+
+
+def test_readme_update_keeps_the_rows_and_figures_of_notebooks_not_rerun(root):
+    _write(root, "b_fig1a", FIG1A)
+    _manifest(root, "midalign/fig1a_layer_retrieval", "ok", ["figures/demo/new.png"])
+    kept_row = "| `clicp/fig1_toy` | sign | +1 | 1 | linear toy | 2-D |\n"
+    stale_row = "| `midalign/fig1a_layer_retrieval` | peak layer | 16 | 7 | gemma-3-270m | micro |\n"
+    late_row = "| `neuronxa/tab4` | r | 0.9 | 0.5 | gemma-3-270m | micro |\n"
+    header = EXPECTED.split("| `")[0]
+    kept_fig = ("<details><summary><code>clicp/fig1_toy</code>: Fig. 1</summary>\n\n"
+                "![clicp/fig1_toy: t](figures/demo/t.png)\n\n</details>\n")
+    stale_fig = kept_fig.replace("clicp/fig1_toy", "midalign/fig1a_layer_retrieval")
+    readme = root / "README.md"
+    readme.write_text("<!-- demo-report:start -->\n" + header + kept_row + stale_row + late_row
+                      + "<!-- demo-report:end -->\n<!-- demo-figures:start -->\n" + kept_fig
+                      + "\n" + stale_fig + "<!-- demo-figures:end -->\n")
+    report.update_readme("demo", readme)
+    text = readme.read_text()
+    fig1a_rows = EXPECTED.split("| `neuronxa")[0].split(header)[1]
+    assert report.read_block(text, "demo-report") == header + kept_row + fig1a_rows + late_row
+    fresh = ("<details><summary><code>midalign/fig1a_layer_retrieval</code>: "
+             "midalign/fig1a_layer_retrieval</summary>\n\n"
+             "![midalign/fig1a_layer_retrieval: new](figures/demo/new.png)\n\n</details>\n")
+    assert report.read_block(text, "demo-figures") == kept_fig + "\n" + fresh

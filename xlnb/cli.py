@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--out", metavar="FILE", help="also write the markdown table here")
     table.add_argument("--readme", metavar="FILE",
                        help="rewrite the <profile>-report and <profile>-figures blocks of this "
-                            "README")
+                            "README (notebooks without results here keep theirs)")
     return parser
 
 

@@ -9,6 +9,7 @@ table that ``xlnb report --profile demo`` prints and the README shows.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +18,8 @@ from xlnb.outputs import HEADLINE_COLUMNS, atomic_write
 from xlnb.paths import project_root, relative_to_root
 
 __all__ = ["figure_gallery", "format_value", "headline_files", "headline_table",
-           "headlines_markdown", "replace_block", "report", "unrecorded_files", "update_readme"]
+           "headlines_markdown", "merge_gallery", "merge_report", "read_block", "replace_block",
+           "report", "unrecorded_files", "update_readme"]
 
 MISSING = "—"  # shown where the paper reports no value
 
@@ -152,22 +154,59 @@ def figure_gallery(profile: str) -> str:
     return "\n".join(sections)
 
 
-def replace_block(text: str, name: str, body: str) -> str:
-    """``text`` with what lies between ``<!-- name:start -->`` and ``<!-- name:end -->``
-    replaced by ``body``; ValueError when a marker is missing."""
+def read_block(text: str, name: str) -> str:
+    """What lies between ``<!-- name:start -->`` and ``<!-- name:end -->`` (markers' own
+    lines excluded); ValueError when a marker is missing."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
         raise ValueError(f"expected one {start} ... {end} block")
+    return text.split(start)[1].split(end)[0].removeprefix("\n")
+
+
+def replace_block(text: str, name: str, body: str) -> str:
+    """``text`` with what lies between ``<!-- name:start -->`` and ``<!-- name:end -->``
+    replaced by ``body``; ValueError when a marker is missing."""
+    read_block(text, name)
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     head, rest = text.split(start)
     return head + start + "\n" + body + end + rest.split(end, 1)[1]
 
 
+_ROW = re.compile(r"^\| `([^`]+)` \|")
+_SECTION = re.compile(r"<details><summary><code>([^<]+)</code>.*?</details>\n", re.DOTALL)
+
+
+def merge_report(old: str, new: str) -> str:
+    """``new``'s paper-vs-ours table plus the rows ``old`` has for notebooks that ``new``
+    lacks, ordered by notebook: rerunning some notebooks replaces their rows and keeps the
+    others' (a notebook's rows go only when deleted by hand)."""
+    rows: dict[str, list[str]] = {}
+    for table in (old, new):
+        found: dict[str, list[str]] = {}
+        for line in table.splitlines(keepends=True):
+            if match := _ROW.match(line):
+                found.setdefault(match.group(1), []).append(line)
+        rows.update(found)  # a notebook of ``new`` replaces all its rows of ``old``
+    header = "".join(new.splitlines(keepends=True)[:2])
+    return header + "".join(line for ref in sorted(rows) for line in rows[ref])
+
+
+def merge_gallery(old: str, new: str) -> str:
+    """:func:`figure_gallery` sections of ``new`` plus those of ``old`` for other notebooks,
+    ordered by notebook (as :func:`merge_report`)."""
+    sections = {m.group(1): m.group(0) for m in _SECTION.finditer(old)}
+    sections.update({m.group(1): m.group(0) for m in _SECTION.finditer(new)})
+    return "\n".join(sections[ref] for ref in sorted(sections))
+
+
 def update_readme(profile: str, readme: str | Path) -> Path:
     """Rewrite the ``demo-report`` (paper vs ours) and ``demo-figures`` blocks of ``readme``
-    from ``profile``'s headline files and finished runs."""
+    from ``profile``'s headline files and finished runs; notebooks without results here keep
+    their rows and figures (:func:`merge_report`, :func:`merge_gallery`)."""
     readme = Path(readme)
     text = readme.read_text(encoding="utf-8")
-    text = replace_block(text, f"{profile}-report", report(profile))
-    text = replace_block(text, f"{profile}-figures", figure_gallery(profile))
+    for name, merge, new in ((f"{profile}-report", merge_report, report(profile)),
+                             (f"{profile}-figures", merge_gallery, figure_gallery(profile))):
+        text = replace_block(text, name, merge(read_block(text, name), new))
     atomic_write(readme, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"), log=False)
     return readme
