@@ -78,6 +78,27 @@ def test_stop_id_cuts_the_continuation(tiny):
     assert got[row] == tok.decode(free[row][:k], skip_special_tokens=True)
 
 
+def test_stop_when_keeps_the_shortest_prefix_that_passes(tiny):
+    model, tok, free = tiny
+
+    def long_enough(text):  # passes after a different number of tokens in each row
+        return len(text) >= 4
+
+    want = []
+    for ids in free:  # the first prefix of the unstopped run that passes, else all of it
+        k = next((k for k in range(1, len(ids) + 1)
+                  if long_enough(tok.decode(ids[:k], skip_special_tokens=True))), len(ids))
+        want.append(tok.decode(ids[:k], skip_special_tokens=True))
+    got = generate(model, tok, PROMPTS, max_new_tokens=MAX_NEW, batch_size=4,
+                   stop_ids=[tok.eos_token_id], stop_when=long_enough)
+    assert got == want
+    full = [tok.decode(ids, skip_special_tokens=True) for ids in free]
+    assert any(len(g) < len(f) for g, f in zip(got, full))  # the test did cut some rows
+    never = generate(model, tok, PROMPTS, max_new_tokens=MAX_NEW, batch_size=4,
+                     stop_ids=[tok.eos_token_id], stop_when=lambda text: False)
+    assert never == full
+
+
 def test_forced_eos_ends_generation_without_special_text():
     model, tok = load_model("tiny-llama")
     calls = {"n": 0}

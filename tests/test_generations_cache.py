@@ -55,6 +55,17 @@ def test_settings_are_part_of_the_key(cache, llama, monkeypatch, change):
         G.cached_generate(model, tok, args.pop("prompts"), **args)
 
 
+def test_a_stop_test_is_part_of_the_key(cache, llama, monkeypatch):
+    from xlnb.tasks.json_ner import answer_complete
+
+    model, tok = llama
+    G.cached_generate(model, tok, PROMPTS, max_new_tokens=6, batch_size=2)
+    no_decoding(monkeypatch)
+    with pytest.raises(AssertionError, match="decoded although"):
+        G.cached_generate(model, tok, PROMPTS, max_new_tokens=6, batch_size=2,
+                          stop_when=answer_complete)
+
+
 def test_adapter_weights_are_part_of_the_key(cache, monkeypatch):
     from peft import LoraConfig, get_peft_model
 

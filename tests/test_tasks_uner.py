@@ -8,7 +8,8 @@ import types
 import pytest
 
 from xlnb.tasks import Example, get_task, task_names
-from xlnb.tasks.json_ner import PROMPT, entity_f1, parse_entities, score_outputs, target_json
+from xlnb.tasks.json_ner import (PROMPT, answer_complete, entity_f1, parse_entities, score_outputs,
+                                 target_json)
 from xlnb.tasks.uner import (
     HUB_ID,
     TREEBANKS,
@@ -264,6 +265,34 @@ def test_parser_reads_good_outputs(output, entities):
 def test_parser_flags_broken_partial_and_missing_json(output):
     parsed = parse_entities(output)
     assert parsed.entities == [] and parsed.parseable is False
+
+
+REPEATED = ('{"Results": [{"TypeName": "LOC", "Text": "Oslo", "Start": 0, "End": 4}]}'
+            'modelLogin{"Results": [{"TypeName": "PER", "Text": "Oslo"}]}')
+NESTED = ('{"Results": [{"TypeName": "LOC", "Text": "X", "Result": []}, '
+          '{"TypeName": "PER", "Text": "Y"}]} and more')
+PROSE = 'Here [see below]: [{"TypeName": "ORG", "Text": "UN"}] done'
+
+
+@pytest.mark.parametrize("output, first_end", [
+    # the first object ends after its "]}"; the repetition after it is never read
+    (REPEATED, REPEATED.index("]}") + 2),
+    # a list inside an entity closes "]}" early, but the answer is still open there
+    (NESTED, NESTED.index("]} and") + 2),
+    # prose and a bracketed aside before the answer
+    (PROSE, PROSE.index("] done") + 1),
+])
+def test_answer_complete_exactly_from_the_end_of_the_first_answer(output, first_end):
+    assert output[first_end - 1] in "]}" and output[first_end] not in "]}"
+    flags = [answer_complete(output[:k]) for k in range(len(output) + 1)]
+    assert flags.index(True) == first_end and all(flags[first_end:])
+    # stopping there reads what the whole output reads
+    assert parse_entities(output[:first_end]) == parse_entities(output)
+
+
+def test_answer_complete_never_for_a_broken_answer():
+    broken = '{"Results": [{"TypeName": "LOC" "Text": "A"}]}{"Results": []}'
+    assert not any(answer_complete(broken[:k]) for k in range(len(broken) + 1))
 
 
 # -- F1 over (type, text) multisets, by hand ---------------------------------------------------

@@ -11,14 +11,18 @@ hand-written loop is needed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
+from transformers import StoppingCriteria, StoppingCriteriaList
 
 from xlnb.progress import progress
 from xlnb.tasks.chat import encode_prompt, stop_token_ids
 
 
 def generate(model, tokenizer, prompts: list[str], *, max_new_tokens: int,
-             batch_size: int = 16, stop_ids=None) -> list[str]:
+             batch_size: int = 16, stop_ids=None,
+             stop_when: Callable[[str], bool] | None = None) -> list[str]:
     """Greedy continuations of ``prompts``, in input order, without prompt or special tokens.
 
     model: a CausalLM or a peft ``PeftModel`` (adapters apply).
@@ -30,6 +34,10 @@ def generate(model, tokenizer, prompts: list[str], *, max_new_tokens: int,
         longest first (an out-of-memory error shows up in the first batch, not the last).
     stop_ids: token ids that end a continuation (excluded from the text); default
         :func:`xlnb.tasks.chat.stop_token_ids` (EOS and the end-of-turn markers).
+    stop_when: a test on a row's continuation text (e.g. "holds a complete JSON answer",
+        :func:`xlnb.tasks.json_ner.answer_complete`); the row ends at the first new token
+        after which it is true, that token kept. Greedy decoding is deterministic, so the
+        result is the shortest prefix of the unstopped continuation that passes the test.
     """
     if isinstance(prompts, str):
         raise TypeError("prompts must be a list of strings, got a single string")
@@ -51,7 +59,7 @@ def generate(model, tokenizer, prompts: list[str], *, max_new_tokens: int,
         for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
             new = _generate_batch(model, tokenizer, [encoded[i] for i in rows],
-                                  max_new_tokens, stops)
+                                  max_new_tokens, stops, stop_when)
             for i, ids in zip(rows, new):
                 outputs[i] = tokenizer.decode(ids, skip_special_tokens=True)
             bar.update(len(rows))
@@ -61,7 +69,7 @@ def generate(model, tokenizer, prompts: list[str], *, max_new_tokens: int,
 
 
 def _generate_batch(model, tokenizer, batch: list[list[int]], max_new_tokens: int,
-                    stops: list[int]) -> list[list[int]]:
+                    stops: list[int], stop_when=None) -> list[list[int]]:
     """Left-pad one batch, decode greedily, return each row's new ids cut before its first stop.
 
     The padding is built here rather than by the tokenizer, so its ``padding_side`` (right for
@@ -72,13 +80,41 @@ def _generate_batch(model, tokenizer, batch: list[list[int]], max_new_tokens: in
     input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in batch])
     attention_mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in batch])
     device = next(model.parameters()).device
+    criteria = None if stop_when is None else StoppingCriteriaList(
+        [TextStop(tokenizer, width, stop_when)])
     with torch.inference_mode():
         out = model.generate(input_ids=input_ids.to(device),
                              attention_mask=attention_mask.to(device),
                              do_sample=False, num_beams=1, max_new_tokens=max_new_tokens,
-                             eos_token_id=stops, pad_token_id=pad, use_cache=True)
+                             eos_token_id=stops, pad_token_id=pad, use_cache=True,
+                             stopping_criteria=criteria)
     new_ids = []
-    for row in out[:, width:].tolist():
+    for i, row in enumerate(out[:, width:].tolist()):
         cut = next((j for j, t in enumerate(row) if t in stops), len(row))
+        if criteria is not None and i in criteria[0].ended:
+            cut = min(cut, criteria[0].ended[i])
         new_ids.append(row[:cut])
     return new_ids
+
+
+class TextStop(StoppingCriteria):
+    """Ends each row of a batch once ``test(its continuation text)`` is true.
+
+    transformers' criteria work on ids; a test on text (is the JSON answer complete?) needs
+    the decoded continuation, so this one decodes each running row once per step (a few
+    microseconds against a forward pass). ``ended`` maps a row to the number of new tokens
+    it had when it ended; the ids generated after that (padding) are cut.
+    """
+
+    def __init__(self, tokenizer, width: int, test: Callable[[str], bool]):
+        self.tokenizer, self.width, self.test = tokenizer, width, test
+        self.ended: dict[int, int] = {}
+
+    def __call__(self, input_ids, scores, **kwargs) -> torch.BoolTensor:
+        new = input_ids[:, self.width:].tolist()  # [B, new tokens so far]
+        for i, row in enumerate(new):
+            if i not in self.ended and self.test(
+                    self.tokenizer.decode(row, skip_special_tokens=True)):
+                self.ended[i] = len(row)
+        return torch.tensor([i in self.ended for i in range(len(new))],
+                            device=input_ids.device)

@@ -52,15 +52,17 @@ def run_systems(model_name: str, configs: Mapping[str, TrainConfig | None],
                 setups: Mapping[str, dict], *, seeds: Sequence[int], texts=None,
                 load_kwargs: dict | None = None, batch_size: int = 16,
                 zero_shot_prompt: bool = True, max_new_tokens: Mapping[str, int] | None = None,
-                retrieval_kwargs: dict | None = None):
+                retrieval_kwargs: dict | None = None, stop_at_answer: bool = True):
     """Train / reuse, evaluate and probe every (task, system, seed).
 
     configs: :func:`xlnb.midalign.systems.system_configs`; setups: task -> :func:`task_setup`;
     texts: held-out parallel sentences for retrieval after training (None: skip). The base
     model runs once (it has no seed) and, for slot filling, with the long zero-shot prompt
     when ``zero_shot_prompt``, on the supervised languages only (the paper, §5, does not
-    evaluate zero-shot slot filling beyond English: the base model rarely follows the format). Returns ``(scores, outputs, retrieval)`` DataFrames with
-    ``task``, ``system`` and ``seed`` columns."""
+    evaluate zero-shot slot filling beyond English: the base model rarely follows the format).
+    stop_at_answer: see :func:`xlnb.midalign.systems.evaluate`. Returns
+    ``(scores, outputs, retrieval)`` DataFrames with ``task``, ``system`` and ``seed``
+    columns."""
     from xlnb.models import load_model
 
     load_kwargs = dict(load_kwargs or {})
@@ -87,7 +89,8 @@ def run_systems(model_name: str, configs: Mapping[str, TrainConfig | None],
                     tests = {k: v for k, v in tests.items() if k in setup["supervised"]}
                 got, out = S.evaluate(model, tok, task_name, tests, system=system,
                                       batch_size=batch_size, zero_shot=zero,
-                                      max_new_tokens=(max_new_tokens or {}).get(task_name))
+                                      max_new_tokens=(max_new_tokens or {}).get(task_name),
+                                      stop_at_answer=stop_at_answer)
                 scores.append(got.assign(seed=seed))
                 outputs.append(out.assign(seed=seed))
                 if texts is not None:

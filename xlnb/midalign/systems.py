@@ -149,8 +149,11 @@ def system_model(model_name: str, adapter, **load_kwargs):
 
 def evaluate(model, tokenizer, task_name: str, tests: Mapping[str, Sequence[Example]], *,
              system: str, batch_size: int = 16, zero_shot: bool = False,
-             max_new_tokens: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Greedy outputs and scores of one system on every test set.
+             max_new_tokens: int | None = None, stop_at_answer: bool = True
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Greedy outputs and scores of one system on every test set. stop_at_answer: end a row
+    once the task's ``stop_when`` test passes (JSON NER: a complete answer); False decodes
+    on to EOS or ``max_new_tokens`` (the same scores, longer outputs).
 
     Returns ``(scores, outputs)``: scores has one row per language and metric (columns
     ``task, system, language, metric, value, n``; F1 on a 0-1 scale, BLEU / chrF / COMET on
@@ -160,6 +163,8 @@ def evaluate(model, tokenizer, task_name: str, tests: Mapping[str, Sequence[Exam
     task = get_task(task_name)
     if max_new_tokens is not None:
         task.max_new_tokens = max_new_tokens
+    if not stop_at_answer:
+        task.stop_when = None
     rows, generated = [], []
     for lang, examples in tests.items():
         outputs, scores = evaluate_task(model, tokenizer, task, list(examples),

@@ -35,14 +35,17 @@ DECODING_MODULES = ("xlnb.generate", "xlnb.tasks.chat")
 
 
 def generation_key(model, tokenizer, prompts: list[str], *, max_new_tokens: int,
-                   batch_size: int) -> str:
-    """The cache key of greedy outputs (see the module docstring for what it covers)."""
+                   batch_size: int, stop_when=None) -> str:
+    """The cache key of greedy outputs (see the module docstring for what it covers); a
+    ``stop_when`` test adds its name and its module's code."""
     device = next(model.parameters()).device.type
+    extra = {} if stop_when is None else {"stop_when": (
+        f"{stop_when.__module__}.{stop_when.__qualname__}", code_digest((stop_when.__module__,)))}
     return cache_key(kind="generations", model=model_fingerprint(model), device=device,
                      tokenizer=tokenizer_fingerprint(tokenizer), prompts=text_digest(prompts),
                      n=len(prompts), max_new_tokens=max_new_tokens, batch_size=batch_size,
                      stops=sorted(set(stop_token_ids(tokenizer))),
-                     decoding=code_digest(DECODING_MODULES))
+                     decoding=code_digest(DECODING_MODULES), **extra)
 
 
 def _path(key: str) -> Path:
@@ -79,19 +82,18 @@ def _write(path: Path, key: str, outputs: list[str]) -> None:
 
 
 def cached_generate(model, tokenizer, prompts: list[str], *, max_new_tokens: int,
-                    batch_size: int = 16, use_cache: bool = True) -> list[str]:
+                    batch_size: int = 16, use_cache: bool = True, stop_when=None) -> list[str]:
     """:func:`xlnb.generate.generate` (greedy, in input order), read from the cache when
-    the same model, tokenizer, prompts and settings were decoded before."""
+    the same model, tokenizer, prompts and settings were decoded before. stop_when: a
+    module-level function (its name and module's code are part of the key)."""
+    settings = dict(max_new_tokens=max_new_tokens, batch_size=batch_size, stop_when=stop_when)
     if not use_cache:
-        return generate(model, tokenizer, prompts, max_new_tokens=max_new_tokens,
-                        batch_size=batch_size)
-    key = generation_key(model, tokenizer, prompts, max_new_tokens=max_new_tokens,
-                         batch_size=batch_size)
+        return generate(model, tokenizer, prompts, **settings)
+    key = generation_key(model, tokenizer, prompts, **settings)
     path = _path(key)
     outputs = _read(path, key, len(prompts))
     if outputs is None:
-        outputs = generate(model, tokenizer, prompts, max_new_tokens=max_new_tokens,
-                           batch_size=batch_size)
+        outputs = generate(model, tokenizer, prompts, **settings)
         _write(path, key, outputs)
     return outputs
 

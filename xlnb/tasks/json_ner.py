@@ -154,6 +154,17 @@ def parse_entities(output: str) -> Parsed:
     return Parsed([], False)
 
 
+def answer_complete(output: str) -> bool:
+    """Whether a (partial) output already holds the answer :func:`parse_entities` reads:
+    its first JSON structure is complete and of an answer's shape. Decoding can stop there
+    (:func:`xlnb.generate.generate`'s ``stop_when``): a structure that starts JSON and is
+    still open makes the parse fail until it closes, so the first answer of the prefix is the
+    first answer of every continuation, and the parse, F1 and unparseable rate are those of
+    the unstopped output. One exception: text in a code fence opened after the answer would
+    have been preferred (:func:`_candidates`); models rarely answer twice that way."""
+    return parse_entities(output).parseable
+
+
 def normalize_text(text: str) -> str:
     """An entity text as compared: NFKC, single spaces, no surrounding spaces; case kept."""
     return " ".join(unicodedata.normalize("NFKC", text).split())
@@ -212,5 +223,6 @@ def entity_counts(outputs, gold) -> list[tuple[int, int, int, int]]:
     return rows
 
 
-__all__ = ["ENTITY_TYPES", "PROMPT", "Entity", "Parsed", "entity_counts", "entity_f1",
-           "normalize_text", "parse_entities", "prompt_text", "score_outputs", "target_json"]
+__all__ = ["ENTITY_TYPES", "PROMPT", "Entity", "Parsed", "answer_complete", "entity_counts",
+           "entity_f1", "normalize_text", "parse_entities", "prompt_text", "score_outputs",
+           "target_json"]

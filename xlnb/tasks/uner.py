@@ -25,8 +25,8 @@ from pathlib import Path
 
 from xlnb.tasks import register
 from xlnb.tasks.base import Example
-from xlnb.tasks.json_ner import (ENTITY_TYPES, Entity, parse_entities, prompt_text,
-                                 score_outputs, target_json)
+from xlnb.tasks.json_ner import (ENTITY_TYPES, Entity, answer_complete, parse_entities,
+                                 prompt_text, score_outputs, target_json)
 
 HUB_ID = "universalner/universal_ner"
 HUB_REVISION = "refs/convert/parquet"
@@ -239,6 +239,9 @@ class JsonNER:
     # answers with their end marker: the longest en_ewt dev answer is 206 Gemma 3 tokens,
     # 99 % are at most 75; PUD sentences (longer, more entities) go to 150 and 126
     max_new_tokens = 160
+    # a row stops once its first JSON answer is complete (the same parse and F1; a model that
+    # repeats the object until the budget no longer pays for it); None: to EOS or the budget
+    stop_when = staticmethod(answer_complete)
 
     def load(self, language: str, split: str, *, n: int | None = None,
              path: str | None = None, seed: int = 0) -> list[Example]:
