@@ -79,3 +79,30 @@ def test_gemma_270m_loads_and_predicts():
     paris, tokyo = (tok(w, add_special_tokens=False).input_ids[0] for w in (" Paris", " Tokyo"))
     assert logits[paris] > logits[tokyo] + 2  # a real pretrained model, not random weights
     assert (logits > logits[paris]).sum() < 20
+
+
+def test_a_local_model_parses_its_tokenizer_once(tmp_path, monkeypatch):
+    """Two loads of one directory share the tokenizer (parsed once); another directory or
+    trust_remote_code gets its own."""
+    import transformers
+
+    from xlnb import models
+
+    monkeypatch.setattr(models, "_TOKENIZERS", {})
+    calls = []
+
+    def fake_tokenizer(path, trust_remote_code=False):
+        calls.append((str(path), trust_remote_code))
+        return models._byte_tokenizer()
+
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", fake_tokenizer)
+    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained",
+                        lambda path, **kw: models._tiny_model("tiny-llama"))
+    a, b = tmp_path / "a", tmp_path / "b"
+    _, t1 = load_model(str(a), device="cpu")
+    _, t2 = load_model(str(a), device="cpu")
+    _, t3 = load_model(str(b), device="cpu")
+    _, t4 = load_model(str(a), device="cpu", trust_remote_code=True)
+    assert t1 is t2 and t3 is not t1 and t4 is not t1
+    assert calls == [(str(a), False), (str(b), False), (str(a), True)]
+    assert t2.padding_side == "right" and t2.pad_token is not None
