@@ -3,7 +3,9 @@ lines, retrieval to English per sentence, the before / after summary and §4.2's
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -55,6 +57,22 @@ def test_a_setting_may_mask_duplicates_and_otherwise_keeps_the_run_config():
     with pytest.raises(ValueError, match="'x'.*mask_duplicates.*'yes'"):
         G.parse_settings({"x": {"source": "tatoeba", "languages": ["de"],
                                 "mask_duplicates": "yes"}})
+
+
+def test_a_setting_may_train_its_own_number_of_updates():
+    from xlnb.train import TrainConfig
+
+    got = G.parse_settings({"multi": {"source": "tatoeba", "languages": ["sw", "cy"]},
+                            "de": {"source": "tatoeba", "languages": ["de"], "max_steps": 20}})
+    assert [s.max_steps for s in got] == [None, 20]
+    run = TrainConfig(mode="align", max_steps=100)
+    assert [G.setting_config(run, s, seed=1).max_steps for s in got] == [100, 20]
+    assert G.setting_config(run, got[0], seed=1) == dataclasses.replace(run, seed=1)
+    for bad in (0, -3, 2.5, True, "20"):
+        with pytest.raises(ValueError, match=f"'x'.*max_steps.*{re.escape(repr(bad))}"):
+            G.parse_settings({"x": {"source": "tatoeba", "languages": ["de"], "max_steps": bad}})
+    with pytest.raises(ValueError, match="unknown keys.*'steps'"):
+        G.parse_settings({"x": {"source": "tatoeba", "languages": ["de"], "steps": 20}})
 
 
 def test_held_out_lines_are_disjoint_and_cover_every_line():

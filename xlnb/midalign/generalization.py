@@ -41,7 +41,9 @@ class Setting:
     most before the uniform mix (None: all). ``mask_duplicates``: this setting's
     :class:`~xlnb.train.TrainConfig` ``mask_duplicates`` (None: the run's); multi-way
     parallel FLORES repeats English sentences across languages, so in-batch duplicates are
-    likelier there than in Tatoeba."""
+    likelier there than in Tatoeba. ``max_steps``: this setting's number of updates (None:
+    the run's); the paper trains every setting for the same passes over its own data ("the
+    same setup"), so one language gets fewer updates than several."""
 
     name: str
     source: str
@@ -49,21 +51,22 @@ class Setting:
     part: str = "languages"
     n_pairs: int | None = None
     mask_duplicates: bool | None = None
+    max_steps: int | None = None
 
 
 def parse_settings(spec: Mapping[str, Mapping], n_pairs: int | None = None) -> list[Setting]:
     """Settings from a params mapping ``name -> {source, languages, part, n_pairs,
-    mask_duplicates}`` (part defaults to ``languages``, n_pairs to the ``n_pairs`` argument
-    (None: every pair), mask_duplicates to the run's config). Raises ValueError naming the
-    setting and the bad value."""
+    mask_duplicates, max_steps}`` (part defaults to ``languages``, n_pairs to the
+    ``n_pairs`` argument (None: every pair), mask_duplicates and max_steps to the run's
+    config). Raises ValueError naming the setting and the bad value."""
     if not isinstance(spec, Mapping) or not spec:
-        raise ValueError(f"settings must be a non-empty mapping name -> "
-                         f"{{source, languages, part, n_pairs, mask_duplicates}}, got {spec!r}")
+        raise ValueError(f"settings must be a non-empty mapping name -> {{{', '.join(_KEYS)}}}"
+                         f", got {spec!r}")
     out = []
     for name, entry in spec.items():
         if not isinstance(entry, Mapping):
             raise ValueError(f"setting {name!r} must be a mapping, got {entry!r}")
-        unknown = set(entry) - {"source", "languages", "part", "n_pairs", "mask_duplicates"}
+        unknown = set(entry) - set(_KEYS)
         if unknown:
             raise ValueError(f"setting {name!r} has unknown keys {sorted(unknown)}")
         source, part = entry.get("source"), entry.get("part", "languages")
@@ -76,16 +79,25 @@ def parse_settings(spec: Mapping[str, Mapping], n_pairs: int | None = None) -> l
         if isinstance(languages, str) or not languages or "en" in languages:
             raise ValueError(f"setting {name!r}: languages must be a non-empty list of "
                              f"non-English codes, got {languages!r}")
-        n = entry.get("n_pairs", n_pairs)
-        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n <= 0):
-            raise ValueError(f"setting {name!r}: n_pairs must be a positive integer or None "
-                             f"(every pair), got {n!r}")
+        n = _positive_or_none(entry.get("n_pairs", n_pairs), name, "n_pairs", "every pair")
+        steps = _positive_or_none(entry.get("max_steps"), name, "max_steps", "the run's")
         mask = entry.get("mask_duplicates")
         if mask is not None and not isinstance(mask, bool):
             raise ValueError(f"setting {name!r}: mask_duplicates must be true, false or None "
                              f"(the run's), got {mask!r}")
-        out.append(Setting(str(name), source, tuple(languages), part, n, mask))
+        out.append(Setting(str(name), source, tuple(languages), part, n, mask, steps))
     return out
+
+
+_KEYS = ("source", "languages", "part", "n_pairs", "mask_duplicates", "max_steps")
+
+
+def _positive_or_none(value, name: str, key: str, none: str):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or value <= 0):
+        raise ValueError(f"setting {name!r}: {key} must be a positive integer or None "
+                         f"({none}), got {value!r}")
+    return value
 
 
 def held_out_lines(n_lines: int, n_eval: int, seed: int = 0) -> tuple[list[int], list[int]]:
@@ -234,8 +246,9 @@ def measure(model, tokenizer, texts: Mapping[str, list[str]], *, layer: int, piv
 
 def setting_config(config, setting: Setting, seed: int):
     """The training config of one setting and seed: ``config`` with the seed and the
-    setting's own ``mask_duplicates`` when it names one."""
-    own = {} if setting.mask_duplicates is None else {"mask_duplicates": setting.mask_duplicates}
+    setting's own ``mask_duplicates`` and ``max_steps`` where it names them."""
+    own = {key: getattr(setting, key) for key in ("mask_duplicates", "max_steps")
+           if getattr(setting, key) is not None}
     return dataclasses.replace(config, seed=seed, **own)
 
 
