@@ -12,13 +12,14 @@ from xlnb.train.merge import delta_gap, load_pair, merge_average, merge_deltas
 PREFIX = "base_model.model."
 
 
-def make_adapter(path, *, r, alpha, targets, seed):
+def make_adapter(path, *, r, alpha, targets, seed, dropout=0.0):
     """A LoRA adapter on a fresh tiny-llama with random A and B (B is zero by default)."""
     from peft import LoraConfig, get_peft_model
 
     model, _ = load_model("tiny-llama")
     torch.manual_seed(seed)
-    config = LoraConfig(r=r, lora_alpha=alpha, target_modules=targets, init_lora_weights=False)
+    config = LoraConfig(r=r, lora_alpha=alpha, target_modules=targets, init_lora_weights=False,
+                        lora_dropout=dropout)
     peft_model = get_peft_model(model, config)
     with torch.no_grad():
         for name, param in peft_model.named_parameters():
@@ -59,6 +60,11 @@ def adapters(tmp_path_factory):
         "align_r2": make_adapter(root / "align_r2", r=2, alpha=16, targets=qv, seed=3),
         "align_mlp": make_adapter(root / "align_mlp", r=4, alpha=8,
                                   targets=["q_proj", "up_proj"], seed=4),
+        # trained with dropout (the paper's 0.1; 0.5 so a dropped input cannot go unseen)
+        "task_dropout": make_adapter(root / "task_dropout", r=4, alpha=8, targets=qv, seed=5,
+                                     dropout=0.5),
+        "align_dropout": make_adapter(root / "align_dropout", r=4, alpha=8, targets=qv, seed=6,
+                                      dropout=0.5),
     }
 
 
@@ -155,3 +161,21 @@ def test_merging_again_replaces_the_adapter(adapters):
     first = merge_average(peft_model, 0.5, name="merged")
     assert merge_deltas(peft_model, 0.5, name="merged") == first
     assert peft_model.peft_config["merged"].r == 8  # the cat merge, not the stale average
+
+
+@pytest.mark.parametrize("merge", [merge_average, merge_deltas])
+def test_a_merge_evaluates_without_dropout(adapters, merge):
+    """Adapters trained with LoRA dropout: the merged model's forward is the forward of the
+    base weights plus the merged update (peft's merge_and_unload), every time."""
+    model, _ = load_model("tiny-llama")
+    peft_model = load_pair(model, adapters["task_dropout"], adapters["align_dropout"])
+    name = merge(peft_model, 0.7)
+    ids = torch.tensor([[1, 40, 41, 42, 43, 44, 45, 46]])
+    with torch.no_grad():
+        first, second = peft_model(ids).logits, peft_model(ids).logits
+    assert not any(m.training for m in peft_model.modules())
+    assert torch.equal(first, second)
+    peft_model.set_adapter(name)
+    with torch.no_grad():
+        unloaded = peft_model.merge_and_unload()(ids).logits
+    torch.testing.assert_close(first, unloaded, rtol=1e-4, atol=1e-5)

@@ -187,10 +187,14 @@ def _fresh_name(peft_model, name: str, *inputs: str) -> str:
 
 
 def _activate(peft_model, name: str) -> None:
+    """Make the merged adapter the active one, frozen and in eval mode: peft builds a new
+    adapter's LoRA dropout modules in training mode whatever the model's mode, so without
+    ``eval()`` every forward of the merge would drop inputs at random."""
     peft_model.set_adapter(name)
     for param_name, param in peft_model.named_parameters():
         if f".{name}." in param_name:
             param.requires_grad_(False)  # a merge is for evaluation, not further training
+    peft_model.eval()
 
 
 __all__ = ["delta_gap", "delta_weights", "load_pair", "merge_average", "merge_deltas"]
