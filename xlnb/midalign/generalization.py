@@ -12,92 +12,22 @@ FLORES lines that measure retrieval never train the oracle (:func:`held_out_line
 paper's oracle overlaps its retrieval data (§6.2), we choose not to.
 
 A *setting* is a name, an alignment data source and its languages
-(:func:`parse_settings`); hits are a long table, one row per setting, seed, system
-(``before`` / ``after``), language and sentence (:func:`hits_frame`), summarised by
-:func:`before_after` and :func:`aggregate_frame`.
+(:mod:`xlnb.midalign.alignment_settings`, re-exported here); hits are a long table, one row
+per setting, seed, system (``before`` / ``after``), language and sentence
+(:func:`hits_frame`), summarised by :func:`before_after` and :func:`aggregate_frame`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from xlnb.metrics.stats import bootstrap_item_means
-from xlnb.tasks.pairs import SOURCES, split_flores_lines
-
-PARTS = ("languages", "domain", "both")
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One row group of Table 5: alignment pairs to English from ``source`` for
-    ``languages``; ``part`` is the table's upper (``languages``) or lower (``domain``) half,
-    or ``both``: the paper's "only de-en" and "Tatoeba (different)" rows report the same
-    71.9, so one de-en Tatoeba run can serve both halves. ``n_pairs``: pairs per language at
-    most before the uniform mix (None: all). ``mask_duplicates``: this setting's
-    :class:`~xlnb.train.TrainConfig` ``mask_duplicates`` (None: the run's); multi-way
-    parallel FLORES repeats English sentences across languages, so in-batch duplicates are
-    likelier there than in Tatoeba. ``max_steps``: this setting's number of updates (None:
-    the run's); the paper trains every setting for the same passes over its own data ("the
-    same setup"), so one language gets fewer updates than several."""
-
-    name: str
-    source: str
-    languages: tuple[str, ...]
-    part: str = "languages"
-    n_pairs: int | None = None
-    mask_duplicates: bool | None = None
-    max_steps: int | None = None
-
-
-def parse_settings(spec: Mapping[str, Mapping], n_pairs: int | None = None) -> list[Setting]:
-    """Settings from a params mapping ``name -> {source, languages, part, n_pairs,
-    mask_duplicates, max_steps}`` (part defaults to ``languages``, n_pairs to the
-    ``n_pairs`` argument (None: every pair), mask_duplicates and max_steps to the run's
-    config). Raises ValueError naming the setting and the bad value."""
-    if not isinstance(spec, Mapping) or not spec:
-        raise ValueError(f"settings must be a non-empty mapping name -> {{{', '.join(_KEYS)}}}"
-                         f", got {spec!r}")
-    out = []
-    for name, entry in spec.items():
-        if not isinstance(entry, Mapping):
-            raise ValueError(f"setting {name!r} must be a mapping, got {entry!r}")
-        unknown = set(entry) - set(_KEYS)
-        if unknown:
-            raise ValueError(f"setting {name!r} has unknown keys {sorted(unknown)}")
-        source, part = entry.get("source"), entry.get("part", "languages")
-        languages = entry.get("languages")
-        if source not in SOURCES or source == "mt":
-            raise ValueError(f"setting {name!r}: unknown source {source!r}; use tatoeba, "
-                             "flores200 or iwslt2017")
-        if part not in PARTS:
-            raise ValueError(f"setting {name!r}: part must be one of {PARTS}, got {part!r}")
-        if isinstance(languages, str) or not languages or "en" in languages:
-            raise ValueError(f"setting {name!r}: languages must be a non-empty list of "
-                             f"non-English codes, got {languages!r}")
-        n = _positive_or_none(entry.get("n_pairs", n_pairs), name, "n_pairs", "every pair")
-        steps = _positive_or_none(entry.get("max_steps"), name, "max_steps", "the run's")
-        mask = entry.get("mask_duplicates")
-        if mask is not None and not isinstance(mask, bool):
-            raise ValueError(f"setting {name!r}: mask_duplicates must be true, false or None "
-                             f"(the run's), got {mask!r}")
-        out.append(Setting(str(name), source, tuple(languages), part, n, mask, steps))
-    return out
-
-
-_KEYS = ("source", "languages", "part", "n_pairs", "mask_duplicates", "max_steps")
-
-
-def _positive_or_none(value, name: str, key: str, none: str):
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                              or value <= 0):
-        raise ValueError(f"setting {name!r}: {key} must be a positive integer or None "
-                         f"({none}), got {value!r}")
-    return value
+from xlnb.midalign.alignment_settings import (  # noqa: F401 - Table 5's API, re-exported
+    PARTS, Setting, parse_settings, setting_config, settings_table)
+from xlnb.tasks.pairs import split_flores_lines
 
 
 def held_out_lines(n_lines: int, n_eval: int, seed: int = 0) -> tuple[list[int], list[int]]:
@@ -218,14 +148,6 @@ def aggregate_frame(table: pd.DataFrame | None, **columns) -> pd.DataFrame:
     return pd.DataFrame([dict(columns, value=float(value))])
 
 
-def settings_table(settings: Sequence[Setting], pairs: Mapping[str, Sequence]) -> pd.DataFrame:
-    """What trained each setting: part, source, languages, ``max_pairs`` (the setting's
-    ``n_pairs`` cap, None for every pair) and ``n_pairs`` (the pairs it actually drew)."""
-    return pd.DataFrame([dict(dataclasses.asdict(s), languages="/".join(s.languages),
-                              max_pairs=s.n_pairs, n_pairs=len(pairs[s.name]))
-                         for s in settings])
-
-
 def measure(model, tokenizer, texts: Mapping[str, list[str]], *, layer: int, pivot: str = "en",
             margin: str = "ratio", k: int = 4, all_layers: bool = True, **reps_kwargs):
     """``(hits, table)`` of one model: :func:`to_pivot_hits` at ``layer`` and, with
@@ -242,14 +164,6 @@ def measure(model, tokenizer, texts: Mapping[str, list[str]], *, layer: int, piv
     reps = language_reps(model, tokenizer, texts, **reps_kwargs)
     pairs, hits = all_pairs_hits(reps, margin=margin, k=k)
     return to_pivot_hits(reps, layer, pivot, margin=margin, k=k), hits_table(pairs, hits)
-
-
-def setting_config(config, setting: Setting, seed: int):
-    """The training config of one setting and seed: ``config`` with the seed and the
-    setting's own ``mask_duplicates`` and ``max_steps`` where it names them."""
-    own = {key: getattr(setting, key) for key in ("mask_duplicates", "max_steps")
-           if getattr(setting, key) is not None}
-    return dataclasses.replace(config, seed=seed, **own)
 
 
 def run_alignment_only(model_name: str, config, settings: Sequence[Setting],
